@@ -1,0 +1,32 @@
+"""Wiring: settings -> database, keys, clock -> the application's services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from doorpin.adapters.db import migrate
+from doorpin.adapters.db.engine import Database
+from doorpin.config import ConfigError, Settings
+from doorpin.keyring import Keyring, load_keyring
+from doorpin.services.clock import Clock, SystemClock
+
+
+@dataclass(frozen=True)
+class AppServices:
+    """What every entrypoint needs: the database, the keys and the clock."""
+
+    db: Database
+    keyring: Keyring
+    clock: Clock
+
+
+class SchemaOutOfDateError(ConfigError):
+    pass
+
+
+def build_services(settings: Settings, clock: Clock | None = None, check_schema: bool = True) -> AppServices:
+    db = Database.from_url(settings.database_url)
+    if check_schema and not migrate.is_current(db.engine):
+        db.dispose()
+        raise SchemaOutOfDateError("the database schema is out of date: run `doorpin db upgrade` first")
+    return AppServices(db=db, keyring=load_keyring(settings), clock=clock or SystemClock())

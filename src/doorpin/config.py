@@ -1,0 +1,93 @@
+"""Configuration from the environment (API.md, "Command line").
+
+Invalid values stop start-up with one clear line (`ConfigError`), never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+DEFAULT_DATABASE_URL = "sqlite:///./doorpin.db"
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+_LOG_FORMATS = ("text", "json")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the variable and the fix."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    secret_key: str | None
+    smtp_url: str | None
+    sms_url: str | None
+    base_url: str
+    log_level: str
+    log_format: str
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The database file, or None for PostgreSQL and in-memory SQLite."""
+        if not self.is_sqlite:
+            return None
+        path = self.database_url.split(":///", 1)[1] if ":///" in self.database_url else ""
+        if not path or path == ":memory:":
+            return None
+        return Path(path)
+
+
+def _url(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | None:
+    value = env.get(name, "").strip()
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in schemes or not (parts.netloc or parts.path):
+        raise ConfigError(
+            f"{name} must be a URL starting with {' or '.join(s + '://' for s in schemes)}, got {parts.scheme or 'no scheme'}://…"
+        )
+    return value
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    database_url = env.get("DOORPIN_DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+    if database_url.startswith(("postgresql://", "postgres://")):
+        # psycopg 3 is our driver; accept the plain libpq form people paste.
+        database_url = "postgresql+psycopg://" + database_url.split("://", 1)[1]
+    if not (database_url.startswith(("sqlite:///", "postgresql+psycopg://"))):
+        raise ConfigError(
+            "DOORPIN_DATABASE_URL must start with sqlite:/// or postgresql+psycopg:// (e.g. sqlite:///./doorpin.db)"
+        )
+    secret_key = env.get("DOORPIN_SECRET_KEY", "").strip() or None
+    if secret_key is not None and len(secret_key) < 32:
+        raise ConfigError("DOORPIN_SECRET_KEY must be at least 32 characters (try: openssl rand -hex 32)")
+    if secret_key is None and not database_url.startswith("sqlite"):
+        raise ConfigError(
+            "DOORPIN_SECRET_KEY is required with PostgreSQL: every process must share it "
+            "(generate one with: openssl rand -hex 32)"
+        )
+    log_level = env.get("DOORPIN_LOG_LEVEL", "INFO").strip().upper() or "INFO"
+    if log_level not in _LOG_LEVELS:
+        raise ConfigError(f"DOORPIN_LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}")
+    log_format = env.get("DOORPIN_LOG_FORMAT", "text").strip().lower() or "text"
+    if log_format not in _LOG_FORMATS:
+        raise ConfigError(f"DOORPIN_LOG_FORMAT must be one of {', '.join(_LOG_FORMATS)}")
+    base_url = _url(env, "DOORPIN_BASE_URL", ("http", "https")) or "http://127.0.0.1:8000"
+    return Settings(
+        database_url=database_url,
+        secret_key=secret_key,
+        smtp_url=_url(env, "DOORPIN_SMTP_URL", ("smtp", "smtps")),
+        sms_url=_url(env, "DOORPIN_SMS_URL", ("http", "https")),
+        base_url=base_url.rstrip("/"),
+        log_level=log_level,
+        log_format=log_format,
+    )

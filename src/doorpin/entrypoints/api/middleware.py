@@ -1,0 +1,154 @@
+"""ASGI middleware: request ids, request logs and metrics, and a guard on request bodies."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+import time
+from typing import Any
+
+from prometheus_client import Counter, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from doorpin.entrypoints.api.errors import error_response
+from doorpin.logs import request_id_var
+
+log = logging.getLogger("doorpin.http")
+
+MAX_BODY_BYTES = 1024 * 1024
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+REQUESTS = Counter("doorpin_http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram("doorpin_http_request_duration_seconds", "HTTP request latency", ["method", "route"])
+
+
+def _route_template(scope: Scope) -> str:
+    """The matched route's template (`/v1/reservations/{reservation_id}`), never the raw path."""
+    endpoint = scope.get("endpoint")
+    app = scope.get("app")
+    if endpoint is None or app is None:
+        return "unmatched"
+    for route in getattr(app, "routes", ()):
+        if getattr(route, "endpoint", None) is endpoint:
+            return str(route.path)
+    return "unmatched"
+
+
+class RequestContextMiddleware:
+    """Gives every request an id (kept from a sane `X-Request-ID`), logs and measures it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else secrets.token_hex(8)
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = _route_template(scope)
+            REQUESTS.labels(scope["method"], route, str(status)).inc()
+            LATENCY.labels(scope["method"], route).observe(elapsed)
+            log.info(
+                "%s %s -> %s in %.1f ms",
+                scope["method"],
+                route,
+                status,
+                elapsed * 1000,
+                extra={
+                    "method": scope["method"],
+                    "route": route,
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 1),
+                },
+            )
+            request_id_var.reset(token)
+
+
+class BodyGuardMiddleware:
+    """Refuses bodies over 1 MiB (413) and JSON that Python cannot parse, e.g. nested too deep (400).
+
+    FastAPI would otherwise read an unbounded body into memory, and a RecursionError from a
+    deeply nested document would surface as a 500.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await error_response("payload_too_large", f"request bodies are limited to {self.max_bytes} bytes")(
+                scope, receive, send
+            )
+            return
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await error_response("payload_too_large", f"request bodies are limited to {self.max_bytes} bytes")(
+                    scope, receive, send
+                )
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        content_type = headers.get(b"content-type", b"").lower()
+        if scope["path"].startswith("/v1/") and b"json" not in content_type:
+            # The /v1 API speaks only JSON: read the body as JSON even when a client (curl -d)
+            # labels it as a form, instead of failing with a puzzling "expected an object".
+            scope = dict(scope)
+            scope["headers"] = [(k, v) for k, v in scope["headers"] if k != b"content-type"]
+            scope["headers"].append((b"content-type", b"application/json"))
+            content_type = b"application/json"
+        is_json = not content_type or b"json" in content_type
+        if is_json and body.strip() and not _parses(body):
+            await error_response("invalid_json", "the request body is not valid JSON")(scope, receive, send)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+def _parses(body: bytes) -> bool:
+    try:
+        value: Any = json.loads(body)
+    except (ValueError, RecursionError):
+        return False
+    del value
+    return True

@@ -1,0 +1,98 @@
+"""ORM rows -> API bodies. Instants are shown on the property's wall clock, with its offset."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from doorpin.adapters.db.models import ApiKey, Lock, Property, Reservation, Unit
+from doorpin.domain.scopes import Scope
+from doorpin.entrypoints.api.schemas.api_keys import ApiKeyOut
+from doorpin.entrypoints.api.schemas.properties import (
+    CapabilitiesOut,
+    CodePolicyOut,
+    DeliveryOut,
+    LockHealth,
+    LockOut,
+    PropertyOut,
+    UnitOut,
+)
+from doorpin.entrypoints.api.schemas.reservations import GuestOut, ReservationOut
+
+
+def local_iso(instant: datetime, tz: ZoneInfo) -> str:
+    return instant.astimezone(tz).isoformat()
+
+
+def api_key_out(row: ApiKey) -> ApiKeyOut:
+    return ApiKeyOut(
+        id=row.id,
+        name=row.name,
+        scopes=[Scope(s) for s in row.scopes],
+        property_ids=row.property_ids,
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+def property_out(row: Property) -> PropertyOut:
+    tz = ZoneInfo(row.timezone)
+    return PropertyOut(
+        id=row.id,
+        name=row.name,
+        timezone=row.timezone,
+        door_provider=row.door_provider,
+        check_in_time=row.check_in_time,
+        check_out_time=row.check_out_time,
+        code_policy=CodePolicyOut.model_validate(row.code_policy),
+        delivery=DeliveryOut.model_validate(row.delivery),
+        created_at=local_iso(row.created_at, tz),
+        updated_at=local_iso(row.updated_at, tz),
+    )
+
+
+def unit_out(row: Unit, tz: ZoneInfo) -> UnitOut:
+    return UnitOut(
+        id=row.id,
+        property_id=row.property_id,
+        name=row.name,
+        lock_ids=row.lock_ids,
+        created_at=local_iso(row.created_at, tz),
+        updated_at=local_iso(row.updated_at, tz),
+    )
+
+
+def lock_out(row: Lock, tz: ZoneInfo) -> LockOut:
+    return LockOut(
+        id=row.id,
+        property_id=row.property_id,
+        name=row.name,
+        provider=row.provider,
+        unit_ids=row.unit_ids,
+        capabilities=CapabilitiesOut.model_validate(row.capabilities),
+        # Lock sync fills these in; until a provider has been contacted the truth is "unknown".
+        health=LockHealth(status="unknown", last_contact_at=None, pending_commands=0, failures=0),
+        created_at=local_iso(row.created_at, tz),
+        updated_at=local_iso(row.updated_at, tz),
+    )
+
+
+def reservation_out(row: Reservation, tz: ZoneInfo) -> ReservationOut:
+    return ReservationOut(
+        id=row.id,
+        property_id=row.property_id,
+        external_ref=row.external_ref,
+        unit_id=row.unit_id,
+        status=row.status,
+        check_in=local_iso(row.check_in, tz),
+        check_out=local_iso(row.check_out, tz),
+        guest=GuestOut(
+            name=row.guest_name,
+            email=row.guest_email,
+            phone=row.guest_phone,
+            language=row.guest_language,
+        ),
+        access=None,
+        created_at=local_iso(row.created_at, tz),
+        updated_at=local_iso(row.updated_at, tz),
+    )

@@ -1,0 +1,80 @@
+"""/v1/units/{id} and /v1/locks/{id}."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from doorpin.bootstrap import AppServices
+from doorpin.domain.scopes import Scope
+from doorpin.entrypoints.api.context import require, run_write, services
+from doorpin.entrypoints.api.presenters import lock_out, unit_out
+from doorpin.entrypoints.api.schemas.common import ERROR_RESPONSES
+from doorpin.entrypoints.api.schemas.properties import LockOut, LockUpdate, UnitOut, UnitUpdate
+from doorpin.services import doors, properties
+from doorpin.services.principal import Principal
+
+router = APIRouter(prefix="/v1", tags=["units and locks"], responses=ERROR_RESPONSES)
+
+
+def _tz(session: Session, caller: Principal, property_id: str) -> ZoneInfo:
+    return ZoneInfo(properties.get_property(session, caller, property_id).timezone)
+
+
+@router.get("/units/{unit_id}", response_model=UnitOut)
+def get_unit(
+    unit_id: str = Path(max_length=40),
+    caller: Principal = Depends(require(Scope.READ)),
+    app: AppServices = Depends(services),
+) -> UnitOut:
+    with app.db.reader() as session:
+        unit = doors.get_unit(session, caller, unit_id)
+        return unit_out(unit, _tz(session, caller, unit.property_id))
+
+
+@router.patch("/units/{unit_id}", response_model=UnitOut)
+def update_unit(
+    body: UnitUpdate,
+    request: Request,
+    unit_id: str = Path(max_length=40),
+    caller: Principal = Depends(require(Scope.WRITE)),
+    app: AppServices = Depends(services),
+) -> JSONResponse:
+    def action(session: Session) -> UnitOut:
+        unit = doors.update_unit(session, app.clock, caller, unit_id, body.model_dump(exclude_unset=True))
+        return unit_out(unit, _tz(session, caller, unit.property_id))
+
+    return run_write(request, app, caller, body, action)
+
+
+@router.get("/locks/{lock_id}", response_model=LockOut)
+def get_lock(
+    lock_id: str = Path(max_length=40),
+    caller: Principal = Depends(require(Scope.READ)),
+    app: AppServices = Depends(services),
+) -> LockOut:
+    with app.db.reader() as session:
+        lock = doors.get_lock(session, caller, lock_id)
+        return lock_out(lock, _tz(session, caller, lock.property_id))
+
+
+@router.patch("/locks/{lock_id}", response_model=LockOut)
+def update_lock(
+    body: LockUpdate,
+    request: Request,
+    lock_id: str = Path(max_length=40),
+    caller: Principal = Depends(require(Scope.WRITE)),
+    app: AppServices = Depends(services),
+) -> JSONResponse:
+    changes = body.model_dump(exclude_unset=True)
+    if changes.get("capabilities") is not None:
+        changes["capabilities"] = {k: v for k, v in changes["capabilities"].items() if v is not None}
+
+    def action(session: Session) -> LockOut:
+        lock = doors.update_lock(session, app.clock, caller, lock_id, changes)
+        return lock_out(lock, _tz(session, caller, lock.property_id))
+
+    return run_write(request, app, caller, body, action)

@@ -1,0 +1,1 @@
+"""Request and response bodies of the public API (the OpenAPI document is built from these)."""

@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from doorpin.entrypoints.api.schemas.common import Id, Name, StrictInput
+
+DoorProvider = Literal["keypad", "offline_pin", "timecode", "ttlock"]
+TimeOfDay = str  # "HH:MM"; validated by the domain so the error names the field
+Channel = Literal["email", "sms", "whatsapp"]
+
+
+class CodePolicyIn(StrictInput):
+    length: int | None = Field(default=None, ge=4, le=8)
+    pin_scope: Literal["reservation", "unit"] | None = None
+    reuse_cooldown_hours: int | None = Field(default=None, ge=0, le=8760)
+    weak_pins: Literal["reject", "warn"] | None = None
+    activate_before_minutes: int | None = Field(default=None, ge=0, le=1440)
+    expire_after_minutes: int | None = Field(default=None, ge=0, le=1440)
+
+
+class DeliveryIn(StrictInput):
+    send_before_hours: int | None = Field(default=None, ge=0, le=720)
+    channels: list[Channel] | None = Field(default=None, max_length=3)
+    language: str | None = Field(
+        default=None, min_length=2, max_length=16, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+    )
+
+
+class PropertyCreate(StrictInput):
+    name: Name
+    timezone: str = Field(max_length=64, examples=["Europe/Berlin"])
+    door_provider: DoorProvider = "keypad"
+    check_in_time: TimeOfDay = Field(default="15:00", max_length=5)
+    check_out_time: TimeOfDay = Field(default="11:00", max_length=5)
+    code_policy: CodePolicyIn | None = None
+    delivery: DeliveryIn | None = None
+
+
+class PropertyUpdate(StrictInput):
+    name: Name | None = None
+    timezone: str | None = Field(default=None, max_length=64)
+    door_provider: DoorProvider | None = None
+    check_in_time: TimeOfDay | None = Field(default=None, max_length=5)
+    check_out_time: TimeOfDay | None = Field(default=None, max_length=5)
+    code_policy: CodePolicyIn | None = None
+    delivery: DeliveryIn | None = None
+
+
+class CodePolicyOut(BaseModel):
+    length: int
+    pin_scope: Literal["reservation", "unit"]
+    reuse_cooldown_hours: int
+    weak_pins: Literal["reject", "warn"]
+    activate_before_minutes: int
+    expire_after_minutes: int
+
+
+class DeliveryOut(BaseModel):
+    send_before_hours: int
+    channels: list[Channel]
+    language: str
+
+
+class PropertyOut(BaseModel):
+    id: str
+    name: str
+    timezone: str
+    door_provider: DoorProvider
+    check_in_time: str
+    check_out_time: str
+    code_policy: CodePolicyOut
+    delivery: DeliveryOut
+    created_at: str
+    updated_at: str
+
+
+class UnitCreate(StrictInput):
+    name: Name
+    lock_ids: list[Id] = Field(default_factory=list, max_length=100)
+
+
+class UnitUpdate(StrictInput):
+    name: Name | None = None
+    lock_ids: list[Id] | None = Field(default=None, max_length=100)
+
+
+class UnitOut(BaseModel):
+    id: str
+    property_id: str
+    name: str
+    lock_ids: list[str]
+    created_at: str
+    updated_at: str
+
+
+class CapabilitiesIn(StrictInput):
+    code_lengths: list[int] | None = Field(default=None, min_length=1, max_length=5)
+    max_codes: int | None = Field(default=None, ge=1, le=100_000)
+    native_scheduling: bool | None = None
+    unique_prefix_len: int | None = Field(default=None, ge=1, le=8)
+    offline: bool | None = None
+
+
+class CapabilitiesOut(BaseModel):
+    code_lengths: list[int]
+    max_codes: int
+    native_scheduling: bool
+    unique_prefix_len: int | None
+    offline: bool
+
+
+class LockHealth(BaseModel):
+    status: Literal["unknown", "ok", "degraded", "unreachable"]
+    last_contact_at: datetime | None
+    pending_commands: int
+    failures: int
+
+
+class LockCreate(StrictInput):
+    name: Name
+    provider: DoorProvider | None = None
+    unit_ids: list[Id] = Field(default_factory=list, max_length=1000)
+    capabilities: CapabilitiesIn | None = None
+
+
+class LockUpdate(StrictInput):
+    name: Name | None = None
+    unit_ids: list[Id] | None = Field(default=None, max_length=1000)
+    capabilities: CapabilitiesIn | None = None
+
+
+class LockOut(BaseModel):
+    id: str
+    property_id: str
+    name: str
+    provider: DoorProvider
+    unit_ids: list[str] = Field(description="Empty for a common door, which every stay of the property opens.")
+    capabilities: CapabilitiesOut
+    health: LockHealth
+    created_at: str
+    updated_at: str

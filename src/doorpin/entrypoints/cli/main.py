@@ -1,0 +1,159 @@
+"""The `doorpin` command line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import threading
+from types import FrameType
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from doorpin.adapters.db import migrate
+from doorpin.adapters.db.engine import Database
+from doorpin.bootstrap import AppServices, build_services
+from doorpin.config import ConfigError, Settings, load_settings
+from doorpin.domain.errors import DomainError
+from doorpin.entrypoints.api.app import create_app
+from doorpin.logs import configure_logging
+from doorpin.services import accounts
+from doorpin.worker.runner import Worker
+
+app = typer.Typer(help="doorpin: door PINs for hotels and rentals.", no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+account_app = typer.Typer(help="Accounts.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(account_app, name="account")
+
+err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
+log = logging.getLogger("doorpin.cli")
+
+
+def _settings() -> Settings:
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+def _serve(services: AppServices, host: str, port: int, with_worker: bool) -> None:
+    worker = Worker(services) if with_worker else None
+    thread = threading.Thread(target=worker.run_forever, name="doorpin-worker", daemon=True) if worker else None
+    if thread is not None:
+        thread.start()
+    config = uvicorn.Config(create_app(services), host=host, port=port, log_config=None, access_log=False)
+    try:
+        uvicorn.Server(config).run()
+    finally:
+        if worker is not None and thread is not None:
+            worker.stop()
+            thread.join(timeout=10)
+        services.db.dispose()
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on."),
+    no_worker: bool = typer.Option(False, "--no-worker", help="Do not run the background worker in this process."),
+) -> None:
+    """Serve the API, dashboard and guest pages (and the worker, unless --no-worker)."""
+    services = build_services(_settings())
+    _serve(services, host, port, with_worker=not no_worker)
+
+
+@app.command()
+def worker() -> None:
+    """Run the background worker until SIGTERM or Ctrl-C."""
+    services = build_services(_settings())
+    runner = Worker(services)
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        runner.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        runner.run_forever()
+    finally:
+        services.db.dispose()
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all migrations to the configured database."""
+    settings = _settings()
+    db = Database.from_url(settings.database_url)
+    try:
+        before = migrate.current_revision(db.engine)
+        migrate.upgrade(db.engine)
+        after = migrate.current_revision(db.engine)
+    finally:
+        db.dispose()
+    if before == after:
+        err.print(f"database already at revision {after}")
+    else:
+        err.print(f"database upgraded from {before or 'empty'} to {after}")
+
+
+@account_app.command("create")
+def account_create(
+    name: str = typer.Argument(..., help="The account's name, e.g. the operator's company."),
+    as_json: bool = typer.Option(False, "--json", help='Print {"account_id", "api_key"} as JSON.'),
+) -> None:
+    """Create an account and its first admin API key (shown once)."""
+    services = build_services(_settings())
+    try:
+        with services.db.transaction() as session:
+            account, issued = accounts.create_account(session, services.keyring, services.clock, name)
+    finally:
+        services.db.dispose()
+    if as_json:
+        sys.stdout.write(json.dumps({"account_id": account.id, "api_key": issued.token}) + "\n")
+    else:
+        out.print(f"account [bold]{account.id}[/] created")
+        out.print(f"admin API key (shown only now): [bold]{issued.token}[/]")
+
+
+@app.command()
+def demo(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on."),
+    no_serve: bool = typer.Option(False, "--no-serve", help="Load the demo data and exit."),
+) -> None:
+    """Load a demo property (entrance, rooms with their own locks, stays) and serve it."""
+    from doorpin.entrypoints.cli.demo_data import load_demo
+
+    settings = _settings()
+    db = Database.from_url(settings.database_url)
+    try:
+        migrate.upgrade(db.engine)
+    finally:
+        db.dispose()
+    services = build_services(settings)
+    info = load_demo(services)
+    base = f"http://{host}:{port}"
+    out.print(("Demo property created: " if info.created else "Demo property: ") + info.property_id)
+    out.print(f"Admin API key (new each run): [bold]{info.api_key}[/]")
+    out.print(f"Try: curl -H 'Authorization: Bearer {info.api_key}' {base}/v1/reservations")
+    out.print(f"API docs: {base}/docs")
+    if no_serve:
+        services.db.dispose()
+        return
+    _serve(services, host, port, with_worker=True)
+
+
+def main() -> None:
+    try:
+        app()
+    except (ConfigError, DomainError) as exc:
+        err.print(f"doorpin: {exc}", highlight=False, markup=False)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
