@@ -146,7 +146,7 @@ def test_missing_prefix_fingerprint_is_an_error_not_a_silent_pass() -> None:
 
 def test_claims_refuse_naive_or_reversed_windows() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        CodeClaim(frozenset({"l"}), datetime(2026, 1, 1), None, "fp")  # noqa: DTZ001
+        CodeClaim(frozenset({"l"}), datetime(2026, 1, 1), None, "fp")
     with pytest.raises(ValueError, match="before"):
         CodeClaim(frozenset({"l"}), T0, T0 - HOUR, "fp")
 
@@ -190,9 +190,7 @@ def claims(draw: st.DrawFn) -> CodeClaim:
 
 
 @given(claims(), claims(), st.integers(0, 100), prefix_maps)
-def test_clash_is_symmetric(
-    a: CodeClaim, b: CodeClaim, cooldown_h: int, prefixes: dict[str, int | None]
-) -> None:
+def test_clash_is_symmetric(a: CodeClaim, b: CodeClaim, cooldown_h: int, prefixes: dict[str, int | None]) -> None:
     cooldown = timedelta(hours=cooldown_h)
     assert clashes(a, b, cooldown, prefixes) == clashes(b, a, cooldown, prefixes)
 
@@ -223,9 +221,7 @@ def test_windows_apart_by_more_than_the_cooldown_never_clash(
     b = CodeClaim(a.lock_ids, start, start + HOUR, a.fingerprint, a.prefix_fingerprints)
     assert not clashes(a, b, cooldown, prefixes)
     # ... while the same code slightly inside the cooldown does clash.
-    early = CodeClaim(
-        a.lock_ids, start - timedelta(hours=gap_h, seconds=1), None, a.fingerprint, {}
-    )
+    early = CodeClaim(a.lock_ids, start - timedelta(hours=gap_h, seconds=1), None, a.fingerprint, {})
     assert clashes(a, early, cooldown, prefixes)
 
 
@@ -262,9 +258,7 @@ def test_space_verdict_follows_the_policy() -> None:
     assert space_verdict(1, 4, strict) == "ok"
 
 
-@pytest.mark.parametrize(
-    ("length", "expected"), [(4, 100), (5, 1000), (6, 10_000), (8, 1_000_000)]
-)
+@pytest.mark.parametrize(("length", "expected"), [(4, 100), (5, 1000), (6, 10_000), (8, 1_000_000)])
 def test_max_active_codes(length: int, expected: int) -> None:
     policy = CodePolicy()
     assert max_active_codes(length, policy) == expected
