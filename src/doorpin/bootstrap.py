@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from doorpin.adapters.db import migrate
 from doorpin.adapters.db.engine import Database
+from doorpin.adapters.pin_vault import PinVault
 from doorpin.config import ConfigError, Settings
 from doorpin.keyring import Keyring, load_keyring
 from doorpin.services.clock import Clock, SystemClock
@@ -18,6 +20,10 @@ class AppServices:
     db: Database
     keyring: Keyring
     clock: Clock
+
+    @cached_property
+    def vault(self) -> PinVault:
+        return PinVault(self.keyring)
 
 
 class SchemaOutOfDateError(ConfigError):

@@ -11,7 +11,7 @@ import time
 
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 
-PREFIXES = frozenset({"acct", "key", "prop", "unit", "lock", "res", "ac", "evt", "dlv", "wh", "alrt"})
+PREFIXES = frozenset({"acct", "key", "prop", "unit", "lock", "res", "ac", "evt", "dlv", "wh", "alrt", "lc", "aud"})
 
 
 def _encode(value: int, length: int) -> str:

@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, make_url, text
 
 from doorpin.adapters.db import migrate
 from doorpin.adapters.db.engine import Database, make_engine
-from doorpin.adapters.db.models import Base
+from doorpin.adapters.db.schema import Base
 
 POSTGRES_ENV = "DOORPIN_TEST_POSTGRES_URL"
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from doorpin.adapters.db.models import Property, Reservation, Unit
+from doorpin.adapters.pin_vault import PinVault
 from doorpin.domain.errors import DomainError
 from doorpin.domain.local_time import load_timezone, local_day_bounds, parse_time_of_day, to_instant
 from doorpin.domain.scopes import Scope
@@ -24,6 +25,7 @@ from doorpin.services.clock import Clock
 from doorpin.services.pagination import Page, paginate
 from doorpin.services.principal import Principal, not_found
 from doorpin.services.properties import get_property
+from doorpin.services.stay_access import AccessContext, refresh_stay_access, with_race_retry
 
 MAX_STAY = timedelta(days=731)
 GUEST_FIELDS = ("name", "email", "phone", "language")
@@ -87,7 +89,9 @@ def _check_external_ref(session: Session, prop: Property, external_ref: str | No
         )
 
 
-def create_reservation(session: Session, clock: Clock, principal: Principal, data: Mapping[str, Any]) -> Reservation:
+def create_reservation(
+    session: Session, clock: Clock, vault: PinVault, principal: Principal, data: Mapping[str, Any]
+) -> Reservation:
     principal.require(Scope.WRITE)
     prop = get_property(session, principal, data["property_id"], "property_id")
     check_in, check_out = _window(prop, data["check_in"], data["check_out"])
@@ -114,12 +118,27 @@ def create_reservation(session: Session, clock: Clock, principal: Principal, dat
     )
     session.add(row)
     session.flush()
+    _refresh_access(session, vault, now, principal, row, prop, "created")
     return row
+
+
+def _refresh_access(
+    session: Session,
+    vault: PinVault,
+    now: datetime,
+    principal: Principal,
+    row: Reservation,
+    prop: Property,
+    reason: str,
+) -> None:
+    ctx = AccessContext(session, vault, now, principal.key_id)
+    with_race_retry(session, lambda: refresh_stay_access(ctx, row, prop, reason))
 
 
 def update_reservation(
     session: Session,
     clock: Clock,
+    vault: PinVault,
     principal: Principal,
     reservation_id: str,
     changes: Mapping[str, Any],
@@ -127,6 +146,7 @@ def update_reservation(
     principal.require(Scope.WRITE)
     row = get_reservation(session, principal, reservation_id)
     prop = property_of(session, row)
+    before = (row.status, row.unit_id, row.check_in, row.check_out)
     if changes.get("status") is not None:
         check_transition(StayStatus(row.status), StayStatus(changes["status"]))
     if "check_in" in changes or "check_out" in changes:
@@ -150,6 +170,12 @@ def update_reservation(
     row.updated_at = clock.now()
     row.version += 1
     session.flush()
+    after = (row.status, row.unit_id, row.check_in, row.check_out)
+    if after != before:
+        reason = (
+            "status_changed" if after[0] != before[0] else "unit_changed" if after[1] != before[1] else "dates_changed"
+        )
+        _refresh_access(session, vault, row.updated_at, principal, row, prop, reason)
     return row
 
 
@@ -165,6 +191,7 @@ def list_reservations(
     if principal.property_ids is not None:
         query = query.where(Reservation.property_id.in_(sorted(principal.property_ids)))
     if filters.property_id is not None:
+        get_property(session, principal, filters.property_id, "property_id")  # 404 if not reachable
         query = query.where(Reservation.property_id == filters.property_id)
     if filters.status is not None:
         query = query.where(Reservation.status == filters.status.value)

@@ -181,6 +181,13 @@ class Reservation(Base):
     guest_email: Mapped[str | None] = mapped_column(String(320))
     guest_phone: Mapped[str | None] = mapped_column(String(40))
     guest_language: Mapped[str | None] = mapped_column(String(16))
+    # The code this stay opens doors with (its own, or its unit's shared one) and, when it has
+    # none, why not: a stay is always stored, even when no code can be issued yet.
+    access_code_id: Mapped[str | None] = mapped_column(ID)
+    access_error_code: Mapped[str | None] = mapped_column(String(64))
+    access_error_message: Mapped[str | None] = mapped_column(Text)
+    access_warnings: Mapped[list[Any] | None]
+    pin_changed_reason: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -56,14 +56,14 @@ def _fingerprint(request: Request, body: BaseModel | None) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _replay(record: IdempotencyRecord, fingerprint: str) -> JSONResponse:
+def _replay(app: AppServices, record: IdempotencyRecord, fingerprint: str) -> JSONResponse:
     if record.request_fingerprint != fingerprint:
         raise DomainError(
             "idempotency_key_reused",
             "this Idempotency-Key was used with a different request; use a new key for a new request",
         )
     return JSONResponse(
-        json.loads(record.response_body),
+        json.loads(app.vault.open_text(record.response_body, _context(record.account_id, record.key))),
         status_code=record.response_status,
         headers={"Idempotent-Replayed": "true"},
     )
@@ -93,7 +93,7 @@ def run_write(
                 if key is not None:
                     existing = session.get(IdempotencyRecord, (caller.account_id, key))
                     if existing is not None:
-                        return _replay(existing, fingerprint)
+                        return _replay(app, existing, fingerprint)
                     # Claimed first, so a concurrent twin blocks on this row (PostgreSQL) or
                     # waits for the whole transaction (SQLite's BEGIN IMMEDIATE).
                     record = IdempotencyRecord(
@@ -109,7 +109,10 @@ def run_write(
                 result = action(session).model_dump(mode="json")
                 if record is not None:
                     record.response_status = status_code
-                    record.response_body = json.dumps(result, separators=(",", ":"))
+                    # Encrypted: a stored answer may show a PIN, which is never kept in clear.
+                    record.response_body = app.vault.seal_text(
+                        json.dumps(result, separators=(",", ":")), _context(caller.account_id, key)
+                    )
             return JSONResponse(result, status_code=status_code)
         except (IntegrityError, OperationalError) as exc:
             if attempt == _MAX_ATTEMPTS - 1 or (
@@ -117,6 +120,10 @@ def run_write(
             ):
                 raise
     raise AssertionError("unreachable")
+
+
+def _context(account_id: str, key: str | None) -> str:
+    return f"idempotency:{account_id}:{key}"
 
 
 def _is_serialization_failure(exc: OperationalError) -> bool:

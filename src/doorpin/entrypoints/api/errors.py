@@ -89,7 +89,9 @@ def _http(_request: Request, exc: Exception) -> JSONResponse:
 
 
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    # The route template, never the raw path: a path may hold a guest token.
+    route = getattr(request.scope.get("route"), "path", "unmatched")
+    log.error("unhandled error on %s %s", request.method, route, exc_info=exc)
     return error_response("internal_error", "internal error; the request id is in the X-Request-ID header")
 
 

@@ -26,6 +26,11 @@ LATENCY = Histogram("doorpin_http_request_duration_seconds", "HTTP request laten
 
 def _route_template(scope: Scope) -> str:
     """The matched route's template (`/v1/reservations/{reservation_id}`), never the raw path."""
+    # The router records the matched route in the scope; `app.routes` alone does not list the
+    # routes of included routers (FastAPI nests them), so look there first.
+    template = getattr(scope.get("route"), "path_format", None) or getattr(scope.get("route"), "path", None)
+    if isinstance(template, str) and template:
+        return template
     endpoint = scope.get("endpoint")
     app = scope.get("app")
     if endpoint is None or app is None:
@@ -51,16 +56,28 @@ class RequestContextMiddleware:
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
+        started_response = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started_response
             if message["type"] == "http.response.start":
                 status = message["status"]
+                started_response = True
                 message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            if started_response:
+                raise
+            # Handled here rather than by Starlette's outermost handler, so the log line keeps the
+            # request id, names the route template (a raw path may hold a guest token), and the
+            # 500 still carries X-Request-ID.
+            log.exception("unhandled error on %s %s", scope["method"], _route_template(scope))
+            await error_response("internal_error", "internal error; the request id is in the X-Request-ID header")(
+                scope, receive, send_with_id
+            )
         finally:
             elapsed = time.perf_counter() - started
             route = _route_template(scope)

@@ -17,7 +17,8 @@ from doorpin.entrypoints.api.schemas.properties import (
     PropertyOut,
     UnitOut,
 )
-from doorpin.entrypoints.api.schemas.reservations import GuestOut, ReservationOut
+from doorpin.entrypoints.api.schemas.reservations import AccessOut, GuestOut, LockAccessOut, ReservationOut
+from doorpin.services.access_view import AccessInfo
 
 
 def local_iso(instant: datetime, tz: ZoneInfo) -> str:
@@ -77,7 +78,29 @@ def lock_out(row: Lock, tz: ZoneInfo) -> LockOut:
     )
 
 
-def reservation_out(row: Reservation, tz: ZoneInfo) -> ReservationOut:
+def access_out(info: AccessInfo, tz: ZoneInfo) -> AccessOut:
+    return AccessOut(
+        pin=info.pin,
+        pin_source=info.pin_source,
+        state=info.state,
+        valid_from=local_iso(info.valid_from, tz) if info.valid_from else None,
+        valid_until=local_iso(info.valid_until, tz) if info.valid_until else None,
+        shared_with=info.shared_with,
+        locks=[
+            LockAccessOut(
+                lock_id=lock.lock_id,
+                state=lock.state,
+                error=lock.error,
+                updated_at=local_iso(lock.updated_at, tz),
+            )
+            for lock in info.locks
+        ],
+        warnings=info.warnings,
+        error=info.error,
+    )
+
+
+def reservation_out(row: Reservation, tz: ZoneInfo, access: AccessInfo | None) -> ReservationOut:
     return ReservationOut(
         id=row.id,
         property_id=row.property_id,
@@ -92,7 +115,7 @@ def reservation_out(row: Reservation, tz: ZoneInfo) -> ReservationOut:
             phone=row.guest_phone,
             language=row.guest_language,
         ),
-        access=None,
+        access=access_out(access, tz) if access is not None else None,
         created_at=local_iso(row.created_at, tz),
         updated_at=local_iso(row.updated_at, tz),
     )

@@ -59,6 +59,7 @@ def load_demo(app: AppServices) -> DemoInfo:
             reservations.create_reservation(
                 session,
                 app.clock,
+                app.vault,
                 admin,
                 {
                     "property_id": prop.id,

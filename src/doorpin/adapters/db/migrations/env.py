@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from doorpin.adapters.db.models import Base
+from doorpin.adapters.db.schema import Base
 
 config = context.config
 connection = config.attributes.get("connection")

@@ -81,7 +81,8 @@ def update_property(
     caller: Principal = Depends(require(Scope.WRITE)),
     app: AppServices = Depends(services),
 ) -> JSONResponse:
-    changes = body.model_dump(exclude_unset=True)
+    # An explicit null leaves a field as it is (none of a property's settings can be unset).
+    changes = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
     for nested in ("code_policy", "delivery"):
         if changes.get(nested) is not None:
             changes[nested] = {k: v for k, v in changes[nested].items() if v is not None}

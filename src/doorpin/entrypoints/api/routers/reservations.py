@@ -1,7 +1,9 @@
-"""/v1/reservations: stays pushed by a PMS."""
+"""/v1/reservations: stays pushed by a PMS, and their PINs."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -17,19 +19,26 @@ from doorpin.entrypoints.api.context import require, run_write, services
 from doorpin.entrypoints.api.presenters import reservation_out
 from doorpin.entrypoints.api.routers.common import ListParams, list_params
 from doorpin.entrypoints.api.schemas.common import ERROR_RESPONSES, Page
-from doorpin.entrypoints.api.schemas.reservations import (
-    ReservationCreate,
-    ReservationOut,
-    ReservationUpdate,
-)
+from doorpin.entrypoints.api.schemas.reservations import PinSet, ReservationCreate, ReservationOut, ReservationUpdate
 from doorpin.services import reservations
+from doorpin.services.access_view import describe_access
+from doorpin.services.pin_setting import set_stay_pin
 from doorpin.services.principal import Principal
 
 router = APIRouter(prefix="/v1/reservations", tags=["reservations"], responses=ERROR_RESPONSES)
 
 
-def _present(session: Session, row: Reservation) -> ReservationOut:
-    return reservation_out(row, ZoneInfo(reservations.property_of(session, row).timezone))
+def _present(session: Session, app: AppServices, caller: Principal, row: Reservation) -> ReservationOut:
+    prop = reservations.property_of(session, row)
+    access = describe_access(session, app.vault, app.clock.now(), caller, row, prop)
+    return reservation_out(row, ZoneInfo(prop.timezone), access)
+
+
+@contextmanager
+def _reading(app: AppServices, caller: Principal) -> Iterator[Session]:
+    """Reads by keys that see PINs write an audit row per reveal, so they need a write transaction."""
+    with app.db.transaction() if caller.sees_pins else app.db.reader() as session:
+        yield session
 
 
 @router.post("", status_code=201, response_model=ReservationOut)
@@ -39,16 +48,15 @@ def create_reservation(
     caller: Principal = Depends(require(Scope.WRITE)),
     app: AppServices = Depends(services),
 ) -> JSONResponse:
+    """Store a stay. A CONFIRMED stay with a unit gets its PIN at once; storing never fails for lack of codes."""
     data = body.model_dump(exclude_unset=True)
     data["check_in"], data["check_out"] = body.check_in, body.check_out
-    return run_write(
-        request,
-        app,
-        caller,
-        body,
-        lambda session: _present(session, reservations.create_reservation(session, app.clock, caller, data)),
-        status_code=201,
-    )
+
+    def action(session: Session) -> ReservationOut:
+        row = reservations.create_reservation(session, app.clock, app.vault, caller, data)
+        return _present(session, app, caller, row)
+
+    return run_write(request, app, caller, body, action, status_code=201)
 
 
 @router.get("", response_model=Page[ReservationOut])
@@ -63,9 +71,9 @@ def list_reservations(
     app: AppServices = Depends(services),
 ) -> Page[ReservationOut]:
     filters = reservations.ReservationFilters(property_id, status, unit_id, arriving_on, external_ref)
-    with app.db.reader() as session:
+    with _reading(app, caller) as session:
         result = reservations.list_reservations(session, caller, filters, page.limit, page.cursor)
-        return Page(data=[_present(session, row) for row in result.items], next_cursor=result.next_cursor)
+        return Page(data=[_present(session, app, caller, row) for row in result.items], next_cursor=result.next_cursor)
 
 
 @router.get("/{reservation_id}", response_model=ReservationOut)
@@ -74,8 +82,8 @@ def get_reservation(
     caller: Principal = Depends(require(Scope.READ)),
     app: AppServices = Depends(services),
 ) -> ReservationOut:
-    with app.db.reader() as session:
-        return _present(session, reservations.get_reservation(session, caller, reservation_id))
+    with _reading(app, caller) as session:
+        return _present(session, app, caller, reservations.get_reservation(session, caller, reservation_id))
 
 
 @router.patch("/{reservation_id}", response_model=ReservationOut)
@@ -86,19 +94,39 @@ def update_reservation(
     caller: Principal = Depends(require(Scope.WRITE)),
     app: AppServices = Depends(services),
 ) -> JSONResponse:
+    """Change dates, unit, guest or status. Dates move the PIN's window; CANCELED, NO_SHOW and
+    CHECKED_OUT revoke it at once."""
     changes = body.model_dump(exclude_unset=True)
     for field in ("check_in", "check_out"):
         if field in changes:
             changes[field] = getattr(body, field)
     if "guest" in changes and changes["guest"] is not None:
         changes["guest"] = body.guest.model_dump(exclude_unset=True) if body.guest else None
-    return run_write(
-        request,
-        app,
-        caller,
-        body,
-        lambda session: _present(
-            session,
-            reservations.update_reservation(session, app.clock, caller, reservation_id, changes),
-        ),
-    )
+
+    def action(session: Session) -> ReservationOut:
+        row = reservations.update_reservation(session, app.clock, app.vault, caller, reservation_id, changes)
+        return _present(session, app, caller, row)
+
+    return run_write(request, app, caller, body, action)
+
+
+@router.put("/{reservation_id}/pin", response_model=ReservationOut)
+def set_pin(
+    body: PinSet,
+    request: Request,
+    reservation_id: str = Path(max_length=40),
+    caller: Principal = Depends(require(Scope.READ)),
+    app: AppServices = Depends(services),
+) -> JSONResponse:
+    """Set the stay's PIN (`door_provider` or `write` scope), or `"******"` to generate a new one.
+
+    Checked in this order: reservation_not_eligible, unit_not_assigned, door_provider_unsupported,
+    pin_invalid_format, pin_too_weak, pin_conflict. With `pin_scope: "unit"` the PIN changes for
+    every stay of the unit.
+    """
+
+    def action(session: Session) -> ReservationOut:
+        row = set_stay_pin(session, app.vault, app.clock, caller, reservation_id, body.pin)
+        return _present(session, app, caller, row)
+
+    return run_write(request, app, caller, body, action)

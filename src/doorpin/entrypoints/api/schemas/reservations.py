@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -43,6 +43,34 @@ class GuestOut(BaseModel):
     language: str | None
 
 
+class LockAccessOut(BaseModel):
+    lock_id: str
+    state: Literal["pending", "programmed", "removing", "removed", "failed"]
+    error: dict[str, str] | None
+    updated_at: str
+
+
+class AccessWarningOut(BaseModel):
+    code: str
+    message: str
+
+
+class AccessOut(BaseModel):
+    pin: str | None = Field(description="Masked (••••••) unless the key has the pins or door_provider scope.")
+    pin_source: Literal["generated", "custom"] | None
+    state: Literal["pending", "scheduled", "active", "expired", "revoked"]
+    valid_from: str | None
+    valid_until: str | None
+    shared_with: list[str]
+    locks: list[LockAccessOut]
+    warnings: list[AccessWarningOut]
+    error: dict[str, str] | None = Field(description="Why no PIN could be issued yet, e.g. code_space_exhausted.")
+
+
+class PinSet(StrictInput):
+    pin: str = Field(max_length=16, description='The PIN to set, or "******" to generate one.', examples=["047291"])
+
+
 class ReservationOut(BaseModel):
     id: str
     property_id: str
@@ -52,8 +80,6 @@ class ReservationOut(BaseModel):
     check_in: str
     check_out: str
     guest: GuestOut
-    access: dict[str, Any] | None = Field(
-        description="The stay's PIN and where it is programmed; null until the code engine has assigned one."
-    )
+    access: AccessOut | None
     created_at: str
     updated_at: str
