@@ -15,10 +15,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from doorpin.domain.errors import DomainError
 
+_NOT_ZONES = frozenset({"localtime", "posixrules"})
+
 
 def load_timezone(name: str) -> ZoneInfo:
     """The IANA zone called `name`, or `invalid_timezone`."""
-    if not name or len(name) > 64 or name.startswith(("/", ".")) or ".." in name:
+    # "localtime" and "posixrules" are files in the system zone directory, not IANA zones: the
+    # first is the server's own zone, which must never decide a property's wall clock.
+    if not name or len(name) > 64 or name.startswith(("/", ".")) or ".." in name or name in _NOT_ZONES:
         raise DomainError("invalid_timezone", "timezone must be an IANA zone such as Europe/Paris", "timezone")
     try:
         return ZoneInfo(name)

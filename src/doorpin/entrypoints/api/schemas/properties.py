@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -10,6 +10,8 @@ from doorpin.entrypoints.api.schemas.common import Id, Name, StrictInput
 DoorProvider = Literal["keypad", "offline_pin", "timecode", "ttlock"]
 TimeOfDay = str  # "HH:MM"; validated by the domain so the error names the field
 Channel = Literal["email", "sms", "whatsapp"]
+# Digits a lock accepts in one code: PINs are 4-8, offline timecodes 8-10.
+CodeLength = Annotated[int, Field(ge=4, le=12)]
 
 
 class CodePolicyIn(StrictInput):
@@ -97,7 +99,7 @@ class UnitOut(BaseModel):
 
 
 class CapabilitiesIn(StrictInput):
-    code_lengths: list[int] | None = Field(default=None, min_length=1, max_length=5)
+    code_lengths: list[CodeLength] | None = Field(default=None, min_length=1, max_length=5)
     max_codes: int | None = Field(default=None, ge=1, le=100_000)
     native_scheduling: bool | None = None
     unique_prefix_len: int | None = Field(default=None, ge=1, le=8)
