@@ -22,9 +22,16 @@ class Job:
     run_once: Callable[[AppServices], int]  # returns how many items it handled
 
 
+def _rotate_codes(services: AppServices) -> int:
+    from doorpin.services.access_codes import rotate_due_codes
+
+    with services.db.transaction() as session:
+        return rotate_due_codes(session, services.vault, services.clock.now())
+
+
 def registered_jobs() -> Sequence[Job]:
-    # Lock sync, deliveries and webhooks plug in here (issues 5-7).
-    return ()
+    # Lock sync, deliveries and webhooks join these as they are built.
+    return (Job("rotate_shared_codes", _rotate_codes),)
 
 
 class Worker:
@@ -44,10 +51,10 @@ class Worker:
         return handled
 
     def run_forever(self) -> None:
-        if not self.jobs:
-            log.info("worker started: nothing to do yet (no background jobs are registered)")
-        else:
+        if self.jobs:
             log.info("worker started with jobs: %s", ", ".join(job.name for job in self.jobs))
+        else:
+            log.info("worker started: nothing to do yet (no background jobs are registered)")
         while not self.stopping.is_set():
             if self.run_once() == 0:
                 self.stopping.wait(self.idle_seconds)

@@ -43,6 +43,7 @@ class AccessCode(Base):
     schedule: Mapped[list[Any] | None]
     rotate_every_days: Mapped[int | None] = mapped_column(Integer)
     rotated_from_id: Mapped[str | None] = mapped_column(ID)
+    rotates_at: Mapped[datetime | None]  # when a shared code is next replaced by a fresh one
     lock_ids: Mapped[list[Any] | None]  # doors asked for by lock (non-guest codes)
     unit_ids: Mapped[list[Any] | None]  # doors asked for by unit (non-guest codes)
     revoked_at: Mapped[datetime | None]

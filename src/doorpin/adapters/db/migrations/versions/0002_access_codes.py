@@ -79,6 +79,7 @@ def upgrade() -> None:
         sa.Column("schedule", sa.JSON(), nullable=True),
         sa.Column("rotate_every_days", sa.Integer(), nullable=True),
         sa.Column("rotated_from_id", sa.String(length=40), nullable=True),
+        sa.Column("rotates_at", doorpin.adapters.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("lock_ids", sa.JSON(), nullable=True),
         sa.Column("unit_ids", sa.JSON(), nullable=True),
         sa.Column("revoked_at", doorpin.adapters.db.types.UTCDateTime(timezone=True), nullable=True),
