@@ -251,3 +251,31 @@ def revoke_claim(row: LockCode, now: datetime, cooldown: timedelta) -> None:
     row.desired = "absent"
     row.state = "removed" if row.state == "pending" else "removing"
     row.updated_at = now
+
+
+@dataclass(frozen=True)
+class CodeSpace:
+    """How guessable a lock is right now: live codes over the codes its length allows."""
+
+    active_codes: int
+    code_length: int
+    guess_probability: float
+    verdict: str
+
+
+def lock_code_space(session: Session, lock: Lock, policy: CodePolicy, now: datetime) -> CodeSpace:
+    active = session.scalar(
+        select(func.count(func.distinct(LockCode.access_code_id))).where(
+            LockCode.account_id == lock.account_id,
+            LockCode.lock_id == lock.id,
+            LockCode.revoked_at.is_(None),
+            LockCode.desired == "present",
+            LockCode.valid_from <= now,
+            or_(LockCode.valid_until.is_(None), LockCode.valid_until > now),
+        )
+    )
+    count = int(active or 0)
+    lengths = lock.capabilities.get("code_lengths") or [policy.length]
+    length = policy.length if policy.length in lengths else min(lengths)
+    verdict = space_verdict(count, length, policy) if count else "ok"
+    return CodeSpace(count, length, guess_probability(count, length), verdict)

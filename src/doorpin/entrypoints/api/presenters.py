@@ -11,6 +11,7 @@ from doorpin.entrypoints.api.schemas.api_keys import ApiKeyOut
 from doorpin.entrypoints.api.schemas.properties import (
     CapabilitiesOut,
     CodePolicyOut,
+    CodeSpaceOut,
     DeliveryOut,
     LockHealth,
     LockOut,
@@ -19,6 +20,7 @@ from doorpin.entrypoints.api.schemas.properties import (
 )
 from doorpin.entrypoints.api.schemas.reservations import AccessOut, GuestOut, LockAccessOut, ReservationOut
 from doorpin.services.access_view import AccessInfo
+from doorpin.services.code_allocation import CodeSpace
 
 
 def local_iso(instant: datetime, tz: ZoneInfo) -> str:
@@ -63,7 +65,7 @@ def unit_out(row: Unit, tz: ZoneInfo) -> UnitOut:
     )
 
 
-def lock_out(row: Lock, tz: ZoneInfo) -> LockOut:
+def lock_out(row: Lock, tz: ZoneInfo, space: CodeSpace) -> LockOut:
     return LockOut(
         id=row.id,
         property_id=row.property_id,
@@ -73,6 +75,12 @@ def lock_out(row: Lock, tz: ZoneInfo) -> LockOut:
         capabilities=CapabilitiesOut.model_validate(row.capabilities),
         # Lock sync fills these in; until a provider has been contacted the truth is "unknown".
         health=LockHealth(status="unknown", last_contact_at=None, pending_commands=0, failures=0),
+        code_space=CodeSpaceOut(
+            active_codes=space.active_codes,
+            code_length=space.code_length,
+            guess_probability=space.guess_probability,
+            verdict=space.verdict,
+        ),
         created_at=local_iso(row.created_at, tz),
         updated_at=local_iso(row.updated_at, tz),
     )

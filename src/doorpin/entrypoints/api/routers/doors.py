@@ -8,13 +8,16 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
+from doorpin.adapters.db.models import Lock
 from doorpin.bootstrap import AppServices
+from doorpin.domain.code_policy import CodePolicy
 from doorpin.domain.scopes import Scope
 from doorpin.entrypoints.api.context import require, run_write, services
 from doorpin.entrypoints.api.presenters import lock_out, unit_out
 from doorpin.entrypoints.api.schemas.common import ERROR_RESPONSES
 from doorpin.entrypoints.api.schemas.properties import LockOut, LockUpdate, UnitOut, UnitUpdate
 from doorpin.services import doors, properties
+from doorpin.services.code_allocation import lock_code_space
 from doorpin.services.principal import Principal
 
 router = APIRouter(prefix="/v1", tags=["units and locks"], responses=ERROR_RESPONSES)
@@ -22,6 +25,12 @@ router = APIRouter(prefix="/v1", tags=["units and locks"], responses=ERROR_RESPO
 
 def _tz(session: Session, caller: Principal, property_id: str) -> ZoneInfo:
     return ZoneInfo(properties.get_property(session, caller, property_id).timezone)
+
+
+def present_lock(session: Session, app: AppServices, caller: Principal, lock: Lock) -> LockOut:
+    prop = properties.get_property(session, caller, lock.property_id)
+    space = lock_code_space(session, lock, CodePolicy.from_mapping(prop.code_policy), app.clock.now())
+    return lock_out(lock, ZoneInfo(prop.timezone), space)
 
 
 @router.get("/units/{unit_id}", response_model=UnitOut)
@@ -58,7 +67,7 @@ def get_lock(
 ) -> LockOut:
     with app.db.reader() as session:
         lock = doors.get_lock(session, caller, lock_id)
-        return lock_out(lock, _tz(session, caller, lock.property_id))
+        return present_lock(session, app, caller, lock)
 
 
 @router.patch("/locks/{lock_id}", response_model=LockOut)
@@ -75,6 +84,6 @@ def update_lock(
 
     def action(session: Session) -> LockOut:
         lock = doors.update_lock(session, app.clock, caller, lock_id, changes)
-        return lock_out(lock, _tz(session, caller, lock.property_id))
+        return present_lock(session, app, caller, lock)
 
     return run_write(request, app, caller, body, action)

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 from doorpin.bootstrap import AppServices
 from doorpin.domain.scopes import Scope
 from doorpin.entrypoints.api.context import require, run_write, services
-from doorpin.entrypoints.api.presenters import lock_out, property_out, unit_out
+from doorpin.entrypoints.api.presenters import property_out, unit_out
 from doorpin.entrypoints.api.routers.common import ListParams, list_params
+from doorpin.entrypoints.api.routers.doors import present_lock
 from doorpin.entrypoints.api.schemas.common import ERROR_RESPONSES, Page
 from doorpin.entrypoints.api.schemas.properties import (
     LockCreate,
@@ -138,8 +139,7 @@ def create_lock(
 
     def action(session: Session) -> LockOut:
         lock = doors.create_lock(session, app.clock, caller, property_id, data)
-        tz = ZoneInfo(properties.get_property(session, caller, property_id).timezone)
-        return lock_out(lock, tz)
+        return present_lock(session, app, caller, lock)
 
     return run_write(request, app, caller, body, action, status_code=201)
 
@@ -153,5 +153,6 @@ def list_locks(
 ) -> Page[LockOut]:
     with app.db.reader() as session:
         result = doors.list_locks(session, caller, property_id, page.limit, page.cursor)
-        tz = ZoneInfo(properties.get_property(session, caller, property_id).timezone)
-        return Page(data=[lock_out(row, tz) for row in result.items], next_cursor=result.next_cursor)
+        return Page(
+            data=[present_lock(session, app, caller, row) for row in result.items], next_cursor=result.next_cursor
+        )

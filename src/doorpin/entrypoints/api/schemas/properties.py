@@ -121,6 +121,13 @@ class LockHealth(BaseModel):
     failures: int
 
 
+class CodeSpaceOut(BaseModel):
+    active_codes: int = Field(description="Codes live on this lock now.")
+    code_length: int
+    guess_probability: float = Field(description="Chance that one random guess opens the door: active / 10^length.")
+    verdict: Literal["ok", "warn", "refuse"]
+
+
 class LockCreate(StrictInput):
     name: Name
     provider: DoorProvider | None = None
@@ -142,5 +149,6 @@ class LockOut(BaseModel):
     unit_ids: list[str] = Field(description="Empty for a common door, which every stay of the property opens.")
     capabilities: CapabilitiesOut
     health: LockHealth
+    code_space: CodeSpaceOut
     created_at: str
     updated_at: str
