@@ -8,7 +8,15 @@ from doorpin import __version__
 from doorpin.bootstrap import AppServices
 from doorpin.entrypoints.api.errors import install_error_handlers
 from doorpin.entrypoints.api.middleware import BodyGuardMiddleware, RequestContextMiddleware
-from doorpin.entrypoints.api.routers import access_codes, api_keys, doors, health, properties, reservations
+from doorpin.entrypoints.api.routers import (
+    access_codes,
+    api_keys,
+    doors,
+    events,
+    health,
+    properties,
+    reservations,
+)
 
 DESCRIPTION = """
 Door PINs for stays: every confirmed reservation gets a PIN, live only from check-in to
@@ -32,6 +40,6 @@ def create_app(app_services: AppServices) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodyGuardMiddleware)
     app.add_middleware(RequestContextMiddleware)
-    for module in (health, api_keys, properties, doors, reservations, access_codes):
+    for module in (health, api_keys, properties, doors, reservations, access_codes, events):
         app.include_router(module.router)
     return app
