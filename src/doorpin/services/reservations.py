@@ -150,9 +150,10 @@ def update_reservation(
     if changes.get("status") is not None:
         check_transition(StayStatus(row.status), StayStatus(changes["status"]))
     if "check_in" in changes or "check_out" in changes:
-        tz = load_timezone(prop.timezone)
-        check_in = changes.get("check_in") or row.check_in.astimezone(tz).replace(tzinfo=None)
-        check_out = changes.get("check_out") or row.check_out.astimezone(tz).replace(tzinfo=None)
+        # The side not given keeps its stored instant: a round trip through naive wall time
+        # would move the second occurrence of an ambiguous hour to the first.
+        check_in = changes.get("check_in") or row.check_in
+        check_out = changes.get("check_out") or row.check_out
         row.check_in, row.check_out = _window(prop, check_in, check_out)
     if "unit_id" in changes:
         _check_unit(session, prop, changes["unit_id"])

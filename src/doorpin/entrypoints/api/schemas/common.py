@@ -31,13 +31,19 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None
 
 
-def _parse_when(value: Any) -> Any:
+# Far enough inside datetime's 1-9999 that moving an instant between zones never overflows.
+_WHEN_YEARS = range(1970, 9000)
+
+
+def _parse_when(value: Any) -> date | datetime:
+    # Only ISO 8601 strings: pydantic would otherwise read a number as a Unix timestamp.
     if not isinstance(value, str):
-        return value
+        raise ValueError("expected an ISO 8601 date or datetime string, e.g. 2026-10-25 or 2026-10-25T15:00:00+01:00")
     text = value.strip()
-    if len(text) == 10:
-        return date.fromisoformat(text)
-    return datetime.fromisoformat(text)
+    parsed = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+    if parsed.year not in _WHEN_YEARS:
+        raise ValueError(f"the year must be between {_WHEN_YEARS.start} and {_WHEN_YEARS.stop - 1}")
+    return parsed
 
 
 # A property-local date (combined with the check-in/out time), a naive local datetime, or an
