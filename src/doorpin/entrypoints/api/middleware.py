@@ -8,6 +8,7 @@ import re
 import secrets
 import time
 from typing import Any
+from urllib.parse import parse_qsl
 
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -103,7 +104,8 @@ class BodyGuardMiddleware:
     """Refuses bodies over 1 MiB (413) and JSON that Python cannot parse, e.g. nested too deep (400).
 
     FastAPI would otherwise read an unbounded body into memory, and a RecursionError from a
-    deeply nested document would surface as a 500.
+    deeply nested document would surface as a 500. NUL characters in /v1 paths, queries and
+    bodies are refused too (PostgreSQL cannot store them).
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
@@ -111,6 +113,18 @@ class BodyGuardMiddleware:
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/v1/"):
+            # PostgreSQL cannot store NUL in text, and no id contains one: refuse it up front on
+            # both databases rather than answer 500 on one of them.
+            if "\x00" in scope["path"]:
+                await error_response("not_found", "no such resource")(scope, receive, send)
+                return
+            for name, value in parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True):
+                if "\x00" in name or "\x00" in value:
+                    await error_response("validation_error", f"{name}: NUL characters are not allowed", name)(
+                        scope, receive, send
+                    )
+                    return
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
             await self.app(scope, receive, send)
             return
@@ -142,14 +156,21 @@ class BodyGuardMiddleware:
         if scope["path"].startswith("/v1/") and b"json" not in content_type:
             # The /v1 API speaks only JSON: read the body as JSON even when a client (curl -d)
             # labels it as a form, instead of failing with a puzzling "expected an object".
-            scope = dict(scope)
+            # (Changed in place: the request middleware reads the matched route from this scope.)
             scope["headers"] = [(k, v) for k, v in scope["headers"] if k != b"content-type"]
             scope["headers"].append((b"content-type", b"application/json"))
             content_type = b"application/json"
         is_json = not content_type or b"json" in content_type
-        if is_json and body.strip() and not _parses(body):
-            await error_response("invalid_json", "the request body is not valid JSON")(scope, receive, send)
-            return
+        if is_json and body.strip():
+            document = _parse(body)
+            if document is _INVALID:
+                await error_response("invalid_json", "the request body is not valid JSON")(scope, receive, send)
+                return
+            if _contains_nul(document):
+                await error_response("validation_error", "text may not contain NUL characters (\\u0000)")(
+                    scope, receive, send
+                )
+                return
         replayed = False
 
         async def replay() -> Message:
@@ -162,10 +183,27 @@ class BodyGuardMiddleware:
         await self.app(scope, replay, send)
 
 
-def _parses(body: bytes) -> bool:
+_INVALID = object()
+
+
+def _parse(body: bytes) -> Any:
+    """The JSON document, or `_INVALID`."""
     try:
-        value: Any = json.loads(body)
+        return json.loads(body)
     except (ValueError, RecursionError):
-        return False
-    del value
-    return True
+        return _INVALID
+
+
+def _contains_nul(document: Any) -> bool:
+    pending = [document]  # iterative: a document may be nested as deep as the parser allows
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
