@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from doorpin.adapters.db import migrate
 from doorpin.adapters.db.engine import Database
@@ -20,6 +22,8 @@ class AppServices:
     db: Database
     keyring: Keyring
     clock: Clock
+    # Defaults per lock provider (e.g. {"keypad": {"hub_url": ...}}); a lock's own settings win.
+    provider_settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @cached_property
     def vault(self) -> PinVault:
@@ -35,4 +39,7 @@ def build_services(settings: Settings, clock: Clock | None = None, check_schema:
     if check_schema and not migrate.is_current(db.engine):
         db.dispose()
         raise SchemaOutOfDateError("the database schema is out of date: run `doorpin db upgrade` first")
-    return AppServices(db=db, keyring=load_keyring(settings), clock=clock or SystemClock())
+    providers: dict[str, Mapping[str, Any]] = {}
+    if settings.keypad_hub_url:
+        providers["keypad"] = {"hub_url": settings.keypad_hub_url}
+    return AppServices(db=db, keyring=load_keyring(settings), clock=clock or SystemClock(), provider_settings=providers)

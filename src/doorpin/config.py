@@ -29,6 +29,7 @@ class Settings:
     base_url: str
     log_level: str
     log_format: str
+    keypad_hub_url: str | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -90,4 +91,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         base_url=base_url.rstrip("/"),
         log_level=log_level,
         log_format=log_format,
+        keypad_hub_url=_url(env, "DOORPIN_KEYPAD_HUB_URL", ("http", "https")),
     )

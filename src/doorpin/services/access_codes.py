@@ -38,6 +38,7 @@ from doorpin.services.code_allocation import (
     revoke_claim,
     space_exhausted,
     taken_fingerprints,
+    touch_claim,
 )
 from doorpin.services.pagination import Page, paginate
 from doorpin.services.principal import Principal, not_found
@@ -206,12 +207,12 @@ def _replace_claims(
             continue
         row = existing
         hold = claim.hold_until(policy.reuse_cooldown)
-        if (row.valid_from, row.valid_until, row.hold_until) != (claim.valid_from, claim.valid_until, hold):
-            row.valid_from, row.valid_until, row.hold_until = claim.valid_from, claim.valid_until, hold
-            row.state, row.updated_at = "pending", now
         wanted_state = "present" if code.enabled else "absent"
-        if row.desired != wanted_state:
-            row.desired, row.state, row.updated_at = wanted_state, "pending", now
+        window = (claim.valid_from, claim.valid_until, hold)
+        if (row.valid_from, row.valid_until, row.hold_until) != window or row.desired != wanted_state:
+            row.valid_from, row.valid_until, row.hold_until = window
+            row.desired = wanted_state
+            touch_claim(row, now)
     session.flush()
 
 

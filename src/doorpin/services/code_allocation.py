@@ -233,7 +233,21 @@ def new_claim_row(
         revoked_at=None,
         created_at=now,
         updated_at=now,
+        sync_due_at=now,
+        attempts=0,
     )
+
+
+def touch_claim(row: LockCode, now: datetime) -> None:
+    """The claim changed: the lock must learn of it (the reconciler looks at it next)."""
+    if row.desired == "present":
+        row.state = "pending"
+    elif row.state != "removed":
+        row.state = "removing"
+    row.sync_due_at = now
+    row.attempts = 0
+    row.first_failure_at = None
+    row.updated_at = now
 
 
 def revoke_claim(row: LockCode, now: datetime, cooldown: timedelta) -> None:
@@ -249,7 +263,11 @@ def revoke_claim(row: LockCode, now: datetime, cooldown: timedelta) -> None:
     row.hold_until = hold if row.hold_until is None else min(row.hold_until, hold)
     row.revoked_at = now
     row.desired = "absent"
-    row.state = "removed" if row.state == "pending" else "removing"
+    # Even a pending claim may be on its way to the lock (a command in flight): "removing" lets
+    # the reconciler make sure, and it settles as "removed" once the lock does not hold it.
+    if row.state != "removed":
+        row.state = "removing"
+    row.sync_due_at = now
     row.updated_at = now
 
 

@@ -38,6 +38,7 @@ from doorpin.services.code_allocation import (
     revoke_claim,
     space_exhausted,
     taken_fingerprints,
+    touch_claim,
 )
 
 _MAX_RACE_RETRIES = 5
@@ -113,8 +114,7 @@ def place_claims(
         hold = claim.hold_until(policy.reuse_cooldown)
         if (row.valid_from, row.valid_until, row.hold_until) != (claim.valid_from, claim.valid_until, hold):
             row.valid_from, row.valid_until, row.hold_until = claim.valid_from, claim.valid_until, hold
-            row.state = "pending"  # the lock must learn the new window
-            row.updated_at = ctx.now
+            touch_claim(row, ctx.now)  # the lock must learn the new window
     for lock_id, claim in wanted.items():
         kept = existing.get(lock_id)
         if kept is None or kept.access_code_id != code.id:

@@ -1,7 +1,8 @@
-"""The background worker: runs each registered job in turn until asked to stop.
+"""The background worker: runs each job in turn until asked to stop.
 
-Jobs (lock sync, deliveries, webhooks, expiries) register here as they are built; each job
-claims its own due rows from the database, so any number of workers may run on PostgreSQL.
+Each job claims its own due rows from the database, so any number of workers may run against
+PostgreSQL. Jobs: lock sync (the reconciler) and rotation of shared access codes; deliveries
+and webhooks join them.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from doorpin.adapters.locks.pool import ProviderPool
 from doorpin.bootstrap import AppServices
+from doorpin.services.lock_sync import SyncConfig, run_sync_pass, worker_identity
 
 log = logging.getLogger("doorpin.worker")
 
@@ -19,7 +22,7 @@ log = logging.getLogger("doorpin.worker")
 @dataclass(frozen=True)
 class Job:
     name: str
-    run_once: Callable[[AppServices], int]  # returns how many items it handled
+    run_once: Callable[[], int]  # returns how many items it handled
 
 
 def _rotate_codes(services: AppServices) -> int:
@@ -29,36 +32,50 @@ def _rotate_codes(services: AppServices) -> int:
         return rotate_due_codes(session, services.vault, services.clock.now())
 
 
-def registered_jobs() -> Sequence[Job]:
-    # Lock sync, deliveries and webhooks join these as they are built.
-    return (Job("rotate_shared_codes", _rotate_codes),)
-
-
 class Worker:
-    def __init__(self, services: AppServices, jobs: Sequence[Job] | None = None, idle_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        services: AppServices,
+        jobs: Sequence[Job] | None = None,
+        idle_seconds: float = 0.5,
+        sync_config: SyncConfig | None = None,
+    ) -> None:
         self.services = services
-        self.jobs = list(registered_jobs() if jobs is None else jobs)
+        self.identity = worker_identity()
+        self.pool = ProviderPool(services.provider_settings)
+        config = sync_config or SyncConfig()
+        self.jobs = list(
+            jobs
+            if jobs is not None
+            else (
+                Job("lock_sync", lambda: run_sync_pass(services, self.pool, self.identity, config)),
+                Job("rotate_shared_codes", lambda: _rotate_codes(services)),
+            )
+        )
         self.idle_seconds = idle_seconds
         self.stopping = threading.Event()
 
     def run_once(self) -> int:
         handled = 0
         for job in self.jobs:
+            if self.stopping.is_set():
+                break
             try:
-                handled += job.run_once(self.services)
+                handled += job.run_once()
             except Exception:  # one failing job must not stop the others
                 log.exception("worker job %s failed; it will run again", job.name)
         return handled
 
     def run_forever(self) -> None:
-        if self.jobs:
-            log.info("worker started with jobs: %s", ", ".join(job.name for job in self.jobs))
-        else:
-            log.info("worker started: nothing to do yet (no background jobs are registered)")
-        while not self.stopping.is_set():
-            if self.run_once() == 0:
-                self.stopping.wait(self.idle_seconds)
-        log.info("worker stopped")
+        log.info("worker %s started with jobs: %s", self.identity, ", ".join(job.name for job in self.jobs) or "none")
+        try:
+            while not self.stopping.is_set():
+                if self.run_once() == 0:
+                    self.stopping.wait(self.idle_seconds)
+        finally:
+            self.pool.close()
+            log.info("worker %s stopped", self.identity)
 
     def stop(self) -> None:
+        """Finish the command in flight, then stop (SIGTERM)."""
         self.stopping.set()

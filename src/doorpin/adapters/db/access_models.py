@@ -70,6 +70,7 @@ class LockCode(Base):
         Index("ix_lock_codes_lock", "account_id", "lock_id", "code_fingerprint"),
         Index("ix_lock_codes_code", "account_id", "access_code_id"),
         Index("ix_lock_codes_reservation", "account_id", "reservation_id"),
+        Index("ix_lock_codes_sync_due", "sync_due_at"),
     )
 
     account_id: Mapped[str] = mapped_column(ID, primary_key=True)
@@ -88,6 +89,16 @@ class LockCode(Base):
     revoked_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # Lock sync: writers set `sync_due_at` to now whenever the claim changes; the reconciler
+    # owns everything else (it decides what to do and reschedules itself).
+    sync_due_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    slot: Mapped[int | None] = mapped_column(Integer)
+    synced_from: Mapped[datetime | None]
+    synced_until: Mapped[datetime | None]
+    first_failure_at: Mapped[datetime | None]
+    programmed_at: Mapped[datetime | None]
+    removed_at: Mapped[datetime | None]
 
 
 class Alert(Base):

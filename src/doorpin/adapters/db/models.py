@@ -127,6 +127,13 @@ class Lock(Base):
     settings: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # Health and sync bookkeeping, written by the reconciler.
+    last_contact_at: Mapped[datetime | None]
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error_code: Mapped[str | None] = mapped_column(String(64))
+    sync_lease_owner: Mapped[str | None] = mapped_column(String(64))
+    sync_lease_until: Mapped[datetime | None]
+    verified_at: Mapped[datetime | None]
 
     unit_links: Mapped[list[UnitLock]] = relationship(
         back_populates="lock",

@@ -65,7 +65,24 @@ def unit_out(row: Unit, tz: ZoneInfo) -> UnitOut:
     )
 
 
-def lock_out(row: Lock, tz: ZoneInfo, space: CodeSpace) -> LockOut:
+def lock_health(row: Lock, pending: int) -> LockHealth:
+    if row.consecutive_failures >= 3:
+        status = "unreachable"
+    elif row.consecutive_failures > 0:
+        status = "degraded"
+    elif row.last_contact_at is None:
+        status = "unknown"
+    else:
+        status = "ok"
+    return LockHealth(
+        status=status,
+        last_contact_at=row.last_contact_at,
+        pending_commands=pending,
+        failures=row.consecutive_failures,
+    )
+
+
+def lock_out(row: Lock, tz: ZoneInfo, space: CodeSpace, pending: int) -> LockOut:
     return LockOut(
         id=row.id,
         property_id=row.property_id,
@@ -73,8 +90,7 @@ def lock_out(row: Lock, tz: ZoneInfo, space: CodeSpace) -> LockOut:
         provider=row.provider,
         unit_ids=row.unit_ids,
         capabilities=CapabilitiesOut.model_validate(row.capabilities),
-        # Lock sync fills these in; until a provider has been contacted the truth is "unknown".
-        health=LockHealth(status="unknown", last_contact_at=None, pending_commands=0, failures=0),
+        health=lock_health(row, pending),
         code_space=CodeSpaceOut(
             active_codes=space.active_codes,
             code_length=space.code_length,

@@ -18,6 +18,7 @@ from doorpin.entrypoints.api.schemas.common import ERROR_RESPONSES
 from doorpin.entrypoints.api.schemas.properties import LockOut, LockUpdate, UnitOut, UnitUpdate
 from doorpin.services import doors, properties
 from doorpin.services.code_allocation import lock_code_space
+from doorpin.services.lock_sync import pending_commands
 from doorpin.services.principal import Principal
 
 router = APIRouter(prefix="/v1", tags=["units and locks"], responses=ERROR_RESPONSES)
@@ -30,7 +31,8 @@ def _tz(session: Session, caller: Principal, property_id: str) -> ZoneInfo:
 def present_lock(session: Session, app: AppServices, caller: Principal, lock: Lock) -> LockOut:
     prop = properties.get_property(session, caller, lock.property_id)
     space = lock_code_space(session, lock, CodePolicy.from_mapping(prop.code_policy), app.clock.now())
-    return lock_out(lock, ZoneInfo(prop.timezone), space)
+    pending = pending_commands(session, lock.account_id, [lock.id]).get(lock.id, 0)
+    return lock_out(lock, ZoneInfo(prop.timezone), space, pending)
 
 
 @router.get("/units/{unit_id}", response_model=UnitOut)

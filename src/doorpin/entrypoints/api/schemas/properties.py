@@ -115,7 +115,9 @@ class CapabilitiesOut(BaseModel):
 
 
 class LockHealth(BaseModel):
-    status: Literal["unknown", "ok", "degraded", "unreachable"]
+    status: Literal["unknown", "ok", "degraded", "unreachable"] = Field(
+        description="unknown: never contacted; degraded: recent failures; unreachable: 3+ failures in a row."
+    )
     last_contact_at: datetime | None
     pending_commands: int
     failures: int
