@@ -39,10 +39,11 @@ class Worker:
         jobs: Sequence[Job] | None = None,
         idle_seconds: float = 0.5,
         sync_config: SyncConfig | None = None,
+        pool: ProviderPool | None = None,
     ) -> None:
         self.services = services
         self.identity = worker_identity()
-        self.pool = ProviderPool(services.provider_settings)
+        self.pool = pool or ProviderPool(services.provider_settings)
         config = sync_config or SyncConfig()
         self.jobs = list(
             jobs

@@ -13,8 +13,14 @@ from doorpin.adapters.locks.base import LockProvider, LockRef
 
 
 class ProviderPool:
-    def __init__(self, defaults: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        defaults: Mapping[str, Mapping[str, Any]] | None = None,
+        factories: Mapping[str, registry.ProviderFactory] | None = None,
+    ) -> None:
         self._defaults = {name: dict(values) for name, values in (defaults or {}).items()}
+        # Installed providers by default; tests may hand in a fake under a provider's name.
+        self._factories = dict(factories) if factories is not None else None
         self._providers: dict[tuple[str, str], LockProvider] = {}
         self._guard = threading.Lock()
 
@@ -27,7 +33,10 @@ class ProviderPool:
         with self._guard:
             provider = self._providers.get(key)
             if provider is None:
-                provider = registry.create(lock.provider, settings)
+                if self._factories is not None and lock.provider in self._factories:
+                    provider = self._factories[lock.provider](settings)
+                else:
+                    provider = registry.create(lock.provider, settings)
                 self._providers[key] = provider
             return provider
 
