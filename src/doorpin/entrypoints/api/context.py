@@ -36,7 +36,7 @@ def services(request: Request) -> AppServices:
 def principal(request: Request, app: AppServices = Depends(services)) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    if scheme.lower() != "bearer" or not token.strip() or not token.isprintable():
         raise DomainError("unauthenticated", "send your API key as: Authorization: Bearer <key>")
     with app.db.reader() as session:
         return accounts.authenticate(session, app.keyring, token.strip())
