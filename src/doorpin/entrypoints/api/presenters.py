@@ -15,6 +15,7 @@ from doorpin.entrypoints.api.schemas.properties import (
     DeliveryOut,
     LockHealth,
     LockOut,
+    LockSettingsOut,
     PropertyOut,
     UnitOut,
 )
@@ -90,6 +91,12 @@ def lock_out(row: Lock, tz: ZoneInfo, space: CodeSpace, pending: int) -> LockOut
         provider=row.provider,
         unit_ids=row.unit_ids,
         capabilities=CapabilitiesOut.model_validate(row.capabilities),
+        settings=LockSettingsOut(
+            device_id=row.settings.get("device_id"),
+            hub_url=row.settings.get("hub_url"),
+            webhook_url=row.settings.get("webhook_url"),
+            webhook_secret_set=bool(row.settings.get("webhook_secret")),
+        ),
         health=lock_health(row, pending),
         code_space=CodeSpaceOut(
             active_codes=space.active_codes,

@@ -134,8 +134,9 @@ def create_lock(
     app: AppServices = Depends(services),
 ) -> JSONResponse:
     data = body.model_dump(exclude_unset=True)
-    if data.get("capabilities") is not None:
-        data["capabilities"] = {k: v for k, v in data["capabilities"].items() if v is not None}
+    for nested in ("capabilities", "settings"):
+        if data.get(nested) is not None:
+            data[nested] = {k: v for k, v in data[nested].items() if v is not None}
 
     def action(session: Session) -> LockOut:
         lock = doors.create_lock(session, app.clock, caller, property_id, data)

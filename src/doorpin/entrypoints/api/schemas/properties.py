@@ -130,17 +130,40 @@ class CodeSpaceOut(BaseModel):
     verdict: Literal["ok", "warn", "refuse"]
 
 
+HttpUrl = Annotated[str, Field(max_length=500, pattern=r"^https?://[^\s]+$")]
+
+
+class LockSettingsIn(StrictInput):
+    """How doorpin reaches the lock; provider-specific."""
+
+    device_id: str | None = Field(
+        default=None, min_length=1, max_length=100, description="The provider's id of the lock."
+    )
+    hub_url: HttpUrl | None = Field(default=None, description="keypad: the hub that drives this lock.")
+    webhook_url: HttpUrl | None = Field(default=None, description="offline_pin: where PIN changes are POSTed.")
+    webhook_secret: str | None = Field(default=None, min_length=16, max_length=200, description="Signs those POSTs.")
+
+
+class LockSettingsOut(BaseModel):
+    device_id: str | None = None
+    hub_url: str | None = None
+    webhook_url: str | None = None
+    webhook_secret_set: bool = False
+
+
 class LockCreate(StrictInput):
     name: Name
     provider: DoorProvider | None = None
     unit_ids: list[Id] = Field(default_factory=list, max_length=1000)
     capabilities: CapabilitiesIn | None = None
+    settings: LockSettingsIn | None = None
 
 
 class LockUpdate(StrictInput):
     name: Name | None = None
     unit_ids: list[Id] | None = Field(default=None, max_length=1000)
     capabilities: CapabilitiesIn | None = None
+    settings: LockSettingsIn | None = None
 
 
 class LockOut(BaseModel):
@@ -150,6 +173,7 @@ class LockOut(BaseModel):
     provider: DoorProvider
     unit_ids: list[str] = Field(description="Empty for a common door, which every stay of the property opens.")
     capabilities: CapabilitiesOut
+    settings: LockSettingsOut
     health: LockHealth
     code_space: CodeSpaceOut
     created_at: str
