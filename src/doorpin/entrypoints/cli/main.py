@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import signal
 import sys
 import threading
+from collections.abc import Iterator
 from types import FrameType
 
 import typer
@@ -34,6 +36,24 @@ out = Console(soft_wrap=True)
 log = logging.getLogger("doorpin.cli")
 
 
+@contextlib.contextmanager
+def _graceful_shutdown_signals() -> Iterator[None]:
+    """Let uvicorn's graceful shutdown on SIGTERM/SIGINT end in our cleanup, not in death.
+
+    After shutting down, uvicorn raises the signal again for the handler installed before it;
+    with the default one the process would die right there: the worker thread killed in the
+    middle of a lock command, the database pool never closed, and exit status -15. This handler
+    absorbs that repeat (the shutdown it asks for is already done), so `serve` exits 0.
+    """
+    handled = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.signal(sig, lambda _signum, _frame: None) for sig in handled}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def _settings() -> Settings:
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -47,7 +67,8 @@ def _serve(services: AppServices, host: str, port: int, with_worker: bool) -> No
         thread.start()
     config = uvicorn.Config(create_app(services), host=host, port=port, log_config=None, access_log=False)
     try:
-        uvicorn.Server(config).run()
+        with _graceful_shutdown_signals():
+            uvicorn.Server(config).run()
     finally:
         if worker is not None and thread is not None:
             worker.stop()
