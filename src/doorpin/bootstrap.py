@@ -24,6 +24,7 @@ class AppServices:
     clock: Clock
     # Defaults per lock provider (e.g. {"keypad": {"hub_url": ...}}); a lock's own settings win.
     provider_settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    sync_lease_seconds: float = 30.0
 
     @cached_property
     def vault(self) -> PinVault:
@@ -42,4 +43,10 @@ def build_services(settings: Settings, clock: Clock | None = None, check_schema:
     providers: dict[str, Mapping[str, Any]] = {}
     if settings.keypad_hub_url:
         providers["keypad"] = {"hub_url": settings.keypad_hub_url}
-    return AppServices(db=db, keyring=load_keyring(settings), clock=clock or SystemClock(), provider_settings=providers)
+    return AppServices(
+        db=db,
+        keyring=load_keyring(settings),
+        clock=clock or SystemClock(),
+        provider_settings=providers,
+        sync_lease_seconds=settings.sync_lease_seconds,
+    )

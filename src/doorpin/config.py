@@ -30,6 +30,7 @@ class Settings:
     log_level: str
     log_format: str
     keypad_hub_url: str | None = None
+    sync_lease_seconds: float = 30.0
 
     @property
     def is_sqlite(self) -> bool:
@@ -55,6 +56,19 @@ def _url(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | N
         raise ConfigError(
             f"{name} must be a URL starting with {' or '.join(s + '://' for s in schemes)}, got {parts.scheme or 'no scheme'}://…"
         )
+    return value
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not 1 <= value <= 3600:
+        raise ConfigError(f"{name} must be between 1 and 3600 seconds")
     return value
 
 
@@ -92,4 +106,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_level=log_level,
         log_format=log_format,
         keypad_hub_url=_url(env, "DOORPIN_KEYPAD_HUB_URL", ("http", "https")),
+        sync_lease_seconds=_seconds(env, "DOORPIN_SYNC_LEASE_SECONDS", 30.0),
     )

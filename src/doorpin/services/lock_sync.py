@@ -15,6 +15,7 @@ import os
 import secrets
 import socket
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -52,8 +53,9 @@ def worker_identity() -> str:
 @dataclass(frozen=True)
 class SyncConfig:
     timing: SyncTiming = field(default_factory=SyncTiming)
-    lease: timedelta = timedelta(seconds=60)
+    lease: timedelta = timedelta(seconds=30)  # renewed with every recorded outcome
     locks_per_pass: int = 32
+    parallel_locks: int = 8  # locks served at once; still one command at a time per lock
     claims_per_lock: int = 100
     verify_every: timedelta = timedelta(minutes=10)
 
@@ -172,6 +174,7 @@ def _record(
         row = session.get(LockCode, (account_id, command.claim_id))
         if lock is None or row is None:
             return
+        lock.sync_lease_until = now + config.lease
         _record_health(session, lock, outcome, now, config)
         changed = row.updated_at != command.version
         if isinstance(outcome, Done):
@@ -313,14 +316,25 @@ def sync_lock(
 
 
 def run_sync_pass(app: AppServices, pool: ProviderPool, owner: str, config: SyncConfig) -> int:
-    """Lease due locks and sync each; returns the number of commands sent."""
-    sent = 0
-    for account_id, lock_id in lease_locks(app, owner, config):
+    """Lease due locks and sync them, several locks at a time; returns the number of commands sent."""
+    leased = lease_locks(app, owner, config)
+    if not leased:
+        return 0
+
+    def serve(key: tuple[str, str]) -> int:
+        account_id, lock_id = key
         try:
-            sent += sync_lock(app, pool, account_id, lock_id, owner, config)
+            return sync_lock(app, pool, account_id, lock_id, owner, config)
+        except Exception:  # one lock's trouble must not stop the others; its lease runs out
+            log.exception("lock sync failed for %s", lock_id)
+            return 0
         finally:
             release_lock(app, account_id, lock_id, owner)
-    return sent
+
+    if config.parallel_locks <= 1 or len(leased) == 1:
+        return sum(serve(key) for key in leased)
+    with ThreadPoolExecutor(max_workers=min(config.parallel_locks, len(leased)), thread_name_prefix="sync") as pool_:
+        return sum(pool_.map(serve, leased))
 
 
 def pending_commands(session: Session, account_id: str, lock_ids: Sequence[str]) -> dict[str, int]:

@@ -11,6 +11,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from doorpin.adapters.locks.pool import ProviderPool
 from doorpin.bootstrap import AppServices
@@ -44,7 +45,7 @@ class Worker:
         self.services = services
         self.identity = worker_identity()
         self.pool = pool or ProviderPool(services.provider_settings)
-        config = sync_config or SyncConfig()
+        config = sync_config or SyncConfig(lease=timedelta(seconds=services.sync_lease_seconds))
         self.jobs = list(
             jobs
             if jobs is not None
