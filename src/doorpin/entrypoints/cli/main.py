@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from types import FrameType
 
 import typer
@@ -166,6 +167,20 @@ def demo(
         services.db.dispose()
         return
     _serve(services, host, port, with_worker=True)
+
+
+@app.command("simulate-locks")
+def simulate_locks(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8787, min=0, max=65535, help="Port to listen on (0: any free port, printed at start)."),
+    state: Path | None = typer.Option(None, "--state", help="SQLite file keeping codes and events across restarts."),
+    seed: int | None = typer.Option(None, "--seed", help="Seed the fault-injection randomness."),
+) -> None:
+    """Serve a simulated keypad lock hub (docs/keypad-simulator.md) until Ctrl-C."""
+    from doorpin.adapters.locks.simulator import serve_hub
+
+    configure_logging("INFO", "text")
+    serve_hub(host, port, state, seed)
 
 
 def main() -> None:
