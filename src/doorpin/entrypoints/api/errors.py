@@ -38,6 +38,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "invalid_window": 422,
     "rate_limited": 429,
     "internal_error": 500,
+    "lock_unreachable": 503,
 }
 
 

@@ -22,6 +22,7 @@ from doorpin.bootstrap import AppServices, build_services
 from doorpin.config import ConfigError, Settings, load_settings
 from doorpin.domain.errors import DomainError
 from doorpin.entrypoints.api.app import create_app
+from doorpin.entrypoints.cli.embedded_hub import with_embedded_hub
 from doorpin.logs import configure_logging
 from doorpin.services import accounts
 from doorpin.worker.runner import Worker
@@ -61,7 +62,8 @@ def _settings() -> Settings:
     return settings
 
 
-def _serve(services: AppServices, host: str, port: int, with_worker: bool) -> None:
+def _serve(settings: Settings, services: AppServices, host: str, port: int, with_worker: bool) -> None:
+    services, stop_hub = with_embedded_hub(settings, services)
     worker = Worker(services) if with_worker else None
     thread = threading.Thread(target=worker.run_forever, name="doorpin-worker", daemon=True) if worker else None
     if thread is not None:
@@ -74,6 +76,7 @@ def _serve(services: AppServices, host: str, port: int, with_worker: bool) -> No
         if worker is not None and thread is not None:
             worker.stop()
             thread.join(timeout=10)
+        stop_hub()
         services.db.dispose()
 
 
@@ -84,8 +87,8 @@ def serve(
     no_worker: bool = typer.Option(False, "--no-worker", help="Do not run the background worker in this process."),
 ) -> None:
     """Serve the API, dashboard and guest pages (and the worker, unless --no-worker)."""
-    services = build_services(_settings())
-    _serve(services, host, port, with_worker=not no_worker)
+    settings = _settings()
+    _serve(settings, build_services(settings), host, port, with_worker=not no_worker)
 
 
 @app.command()
@@ -166,7 +169,7 @@ def demo(
     if no_serve:
         services.db.dispose()
         return
-    _serve(services, host, port, with_worker=True)
+    _serve(settings, services, host, port, with_worker=True)
 
 
 @app.command("simulate-locks")

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Literal
 from zoneinfo import ZoneInfo
 
+import httpx
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from doorpin.adapters.db.models import Lock
 from doorpin.bootstrap import AppServices
 from doorpin.domain.code_policy import CodePolicy
+from doorpin.domain.errors import DomainError
 from doorpin.domain.scopes import Scope
 from doorpin.entrypoints.api.context import require, run_write, services
 from doorpin.entrypoints.api.presenters import lock_out, unit_out
-from doorpin.entrypoints.api.schemas.common import ERROR_RESPONSES
+from doorpin.entrypoints.api.schemas.common import ERROR_RESPONSES, StrictInput
 from doorpin.entrypoints.api.schemas.properties import LockOut, LockUpdate, UnitOut, UnitUpdate
 from doorpin.services import doors, properties
 from doorpin.services.code_allocation import lock_code_space
@@ -81,11 +85,45 @@ def update_lock(
     app: AppServices = Depends(services),
 ) -> JSONResponse:
     changes = body.model_dump(exclude_unset=True)
-    if changes.get("capabilities") is not None:
-        changes["capabilities"] = {k: v for k, v in changes["capabilities"].items() if v is not None}
+    for nested in ("capabilities", "settings"):
+        if changes.get(nested) is not None:
+            changes[nested] = {k: v for k, v in changes[nested].items() if v is not None}
 
     def action(session: Session) -> LockOut:
         lock = doors.update_lock(session, app.clock, caller, lock_id, changes)
         return present_lock(session, app, caller, lock)
 
     return run_write(request, app, caller, body, action)
+
+
+class KeypadEntry(StrictInput):
+    code: str = Field(min_length=1, max_length=16, description="The digits typed on the keypad.")
+
+
+class KeypadResult(BaseModel):
+    result: Literal["granted", "denied", "lockout"]
+
+
+@router.post("/locks/{lock_id}/keypad", response_model=KeypadResult)
+def enter_code(
+    body: KeypadEntry,
+    lock_id: str = Path(max_length=40),
+    caller: Principal = Depends(require(Scope.WRITE)),
+    app: AppServices = Depends(services),
+) -> KeypadResult:
+    """Type a code on a simulated keypad lock (demos and door tests). Real locks answer 409."""
+    from doorpin.adapters.locks.pool import ProviderPool
+    from doorpin.adapters.locks.simulator import HubClient, HubClientError
+
+    with app.db.reader() as session:
+        lock = doors.get_lock(session, caller, lock_id)
+        ref = ProviderPool(app.provider_settings).ref_for(lock)
+    hub_url = ref.settings.get("hub_url")
+    if lock.provider != "keypad" or not hub_url:
+        raise DomainError("door_provider_unsupported", "only simulated keypad locks have a keypad here")
+    try:
+        with HubClient(str(hub_url), timeout=5) as hub:
+            result = hub.keypad(ref.device_id, body.code)
+    except (HubClientError, OSError, httpx.HTTPError):
+        raise DomainError("lock_unreachable", "the keypad hub did not answer; try again") from None
+    return KeypadResult(result=result)

@@ -74,5 +74,6 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         413: "Request body too large (payload_too_large)",
         422: "Invalid input",
         429: "Too many requests (rate_limited)",
+        503: "A lock or its hub did not answer (lock_unreachable)",
     }.items()
 }
