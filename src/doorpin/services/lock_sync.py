@@ -198,6 +198,7 @@ def _record_done(
             return
         row.state = "programmed"
         row.synced_from, row.synced_until = row.valid_from, row.valid_until
+        log.info("%s: code %s programmed (slot %s)", lock.name, row.id, outcome.slot)
         row.sync_due_at = row.valid_until
         native = bool(lock.capabilities.get("native_scheduling"))
         if not native:
@@ -208,6 +209,7 @@ def _record_done(
         row.state, row.sync_due_at = "pending", now
         return
     row.state, row.removed_at, row.sync_due_at, row.slot = "removed", now, None, None
+    log.info("%s: code %s removed", lock.name, row.id)
 
 
 def _record_retry(
@@ -300,6 +302,7 @@ def sync_lock(
             lock.sync_lease_until = app.clock.now() + config.lease
         if not commands:
             break
+        pool.prepare(lock)  # outside the transaction: it may talk to the device
         struggling = False
         for command in commands:
             outcome = _send(provider, ref, command)

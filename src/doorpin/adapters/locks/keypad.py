@@ -162,6 +162,22 @@ class KeypadProvider:
 
     # -- the port --------------------------------------------------------------------------------
 
+    def ensure_device(self, lock: LockRef, capabilities: Mapping[str, Any]) -> None:
+        """On a simulated hub (settings `simulated: true`), make the lock match doorpin's view of it.
+
+        Real hubs are never configured by doorpin: their locks are what they are.
+        """
+        if not lock.settings.get("simulated"):
+            return
+        body = {
+            "slots": int(capabilities.get("max_codes") or 20),
+            "code_lengths": list(capabilities.get("code_lengths") or [4, 5, 6, 7, 8]),
+            "native_scheduling": bool(capabilities.get("native_scheduling")),
+        }
+        result = self._request(lock, "PUT", "", json=body)
+        if not isinstance(result, httpx.Response):
+            log.warning("could not configure simulated lock %s: %s", lock.lock_id, result.message)
+
     def program(self, lock: LockRef, code: CodeSpec) -> Outcome:
         body: dict[str, Any] = {"pin": code.pin}
         if lock.native_scheduling:

@@ -22,6 +22,7 @@ class ProviderPool:
         # Installed providers by default; tests may hand in a fake under a provider's name.
         self._factories = dict(factories) if factories is not None else None
         self._providers: dict[tuple[str, str], LockProvider] = {}
+        self._prepared: set[tuple[str, str]] = set()
         self._guard = threading.Lock()
 
     def settings_for(self, lock: Lock) -> dict[str, Any]:
@@ -48,6 +49,17 @@ class ProviderPool:
             settings=settings,
             native_scheduling=bool(lock.capabilities.get("native_scheduling")),
         )
+
+    def prepare(self, lock: Lock) -> None:
+        """Let a provider set up a device once per lock and capabilities (simulated hubs only)."""
+        key = (lock.id, json.dumps(lock.capabilities, sort_keys=True, default=str))
+        with self._guard:
+            if key in self._prepared:
+                return
+            self._prepared.add(key)
+        ensure = getattr(self.provider_for(lock), "ensure_device", None)
+        if ensure is not None:
+            ensure(self.ref_for(lock), lock.capabilities)
 
     def close(self) -> None:
         with self._guard:

@@ -46,16 +46,18 @@ def load_demo(app: AppServices) -> DemoInfo:
         doors.create_lock(session, app.clock, admin, prop.id, {"name": "Main entrance"})
         unit_ids = []
         for number in ("101", "102", "201"):
-            lock = doors.create_lock(session, app.clock, admin, prop.id, {"name": f"Room {number} door"})
+            # Room keypads keep their own schedule: their codes go out days ahead.
+            room_lock = {"name": f"Room {number} door", "capabilities": {"native_scheduling": True}}
+            lock = doors.create_lock(session, app.clock, admin, prop.id, room_lock)
             unit = doors.create_unit(session, app.clock, admin, prop.id, f"Room {number}", [lock.id])
             unit_ids.append(unit.id)
         today = app.clock.now().date()
         stays = [
-            ("DEMO-1001", unit_ids[0], 0, 3, "Ana Ferreira", "ana@example.com", "pt"),
-            ("DEMO-1002", unit_ids[1], 1, 4, "James Hill", "james@example.com", "en"),
-            ("DEMO-1003", unit_ids[2], 7, 10, "Lea Schmidt", "lea@example.com", "de"),
+            ("DEMO-1001", unit_ids[0], -1, 2, "IN_HOUSE", "Ana Ferreira", "ana@example.com", "pt"),
+            ("DEMO-1002", unit_ids[1], 1, 4, "CONFIRMED", "James Hill", "james@example.com", "en"),
+            ("DEMO-1003", unit_ids[2], 7, 10, "CONFIRMED", "Lea Schmidt", "lea@example.com", "de"),
         ]
-        for ref, unit_id, start, end, name, email, language in stays:
+        for ref, unit_id, start, end, status, name, email, language in stays:
             reservations.create_reservation(
                 session,
                 app.clock,
@@ -65,6 +67,7 @@ def load_demo(app: AppServices) -> DemoInfo:
                     "property_id": prop.id,
                     "external_ref": ref,
                     "unit_id": unit_id,
+                    "status": status,
                     "check_in": today + timedelta(days=start),
                     "check_out": today + timedelta(days=end),
                     "guest": {"name": name, "email": email, "language": language},

@@ -23,5 +23,5 @@ def with_embedded_hub(settings: Settings, services: AppServices) -> tuple[AppSer
     state: Path | None = db_path.with_name(db_path.name + ".hub.sqlite") if db_path is not None else None
     hub = start_hub_in_thread(state)
     log.info("simulated keypad hub on %s (state %s)", hub.base_url, state or "in memory")
-    providers = {**services.provider_settings, "keypad": {"hub_url": hub.base_url}}
+    providers = {**services.provider_settings, "keypad": {"hub_url": hub.base_url, "simulated": True}}
     return dataclasses.replace(services, provider_settings=providers), hub.stop
