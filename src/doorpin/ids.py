@@ -7,6 +7,7 @@ by id is creation order, which makes cursor pagination a plain `id > cursor`.
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
@@ -22,11 +23,27 @@ def _encode(value: int, length: int) -> str:
     return "".join(reversed(chars))
 
 
+_lock = threading.Lock()
+_last = (0, 0)
+
+
 def new_id(prefix: str) -> str:
+    """Within one process ids are strictly increasing, even inside one millisecond (ULID's
+    monotonic rule), so a page cursor never skips a row created right after it."""
+    global _last
     if prefix not in PREFIXES:
         raise ValueError(f"unknown id prefix {prefix!r}")
-    millis = time.time_ns() // 1_000_000
-    return f"{prefix}_{_encode(millis, 10)}{_encode(secrets.randbits(80), 16)}"
+    with _lock:
+        millis = time.time_ns() // 1_000_000
+        last_millis, last_random = _last
+        if millis <= last_millis:
+            millis, random_part = last_millis, last_random + 1 + secrets.randbits(16)
+            if random_part >= 1 << 80:  # exhausted within a millisecond: borrow the next one
+                millis, random_part = last_millis + 1, secrets.randbits(79)
+        else:
+            random_part = secrets.randbits(79)  # headroom for increments within the millisecond
+        _last = (millis, random_part)
+    return f"{prefix}_{_encode(millis, 10)}{_encode(random_part, 16)}"
 
 
 def has_prefix(value: str, prefix: str) -> bool:
