@@ -11,7 +11,7 @@ from doorpin.entrypoints.api.schemas.common import Id, Name, StrictInput
 class ApiKeyCreate(StrictInput):
     name: Name
     scopes: list[Scope] = Field(min_length=1, max_length=5)
-    property_ids: list[Id] | None = Field(default=None, max_length=500)
+    property_ids: list[Id] | None = Field(default=None, min_length=1, max_length=500)
 
 
 class ApiKeyOut(BaseModel):

@@ -99,7 +99,7 @@ class UnitOut(BaseModel):
 
 
 class CapabilitiesIn(StrictInput):
-    code_lengths: list[CodeLength] | None = Field(default=None, min_length=1, max_length=5)
+    code_lengths: list[CodeLength] | None = Field(default=None, min_length=1, max_length=9)
     max_codes: int | None = Field(default=None, ge=1, le=100_000)
     native_scheduling: bool | None = None
     unique_prefix_len: int | None = Field(default=None, ge=1, le=8)
