@@ -10,7 +10,6 @@ import contextlib
 import json
 import os
 import random
-import shutil
 import signal
 import socket
 import subprocess
@@ -243,11 +242,3 @@ def running_server(
             yield server
     finally:
         _stop(process)
-
-
-def copy_tree_files(source: Path, target: Path) -> None:
-    """Snapshot files (e.g. a SQLite database and its -wal) to read them without racing the server."""
-    target.mkdir(parents=True, exist_ok=True)
-    for path in source.iterdir():
-        if path.is_file():
-            shutil.copyfile(path, target / path.name)
