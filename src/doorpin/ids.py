@@ -12,7 +12,9 @@ import time
 
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 
-PREFIXES = frozenset({"acct", "key", "prop", "unit", "lock", "res", "ac", "evt", "dlv", "wh", "alrt", "lc", "aud"})
+PREFIXES = frozenset(
+    {"acct", "key", "prop", "unit", "lock", "res", "ac", "evt", "dlv", "wh", "alrt", "lc", "aud", "tpl"}
+)
 
 
 def _encode(value: int, length: int) -> str:

@@ -22,6 +22,7 @@ from doorpin.domain.scopes import Scope
 from doorpin.domain.stays import StayStatus, check_transition
 from doorpin.ids import new_id
 from doorpin.services.clock import Clock
+from doorpin.services.guest_messages import plan_guest_messages, snapshot
 from doorpin.services.pagination import Page, paginate
 from doorpin.services.principal import Principal, not_found
 from doorpin.services.properties import get_property
@@ -119,6 +120,7 @@ def create_reservation(
     session.add(row)
     session.flush()
     _refresh_access(session, vault, now, principal, row, prop, "created")
+    plan_guest_messages(session, vault, now, row, prop, None)
     return row
 
 
@@ -147,6 +149,7 @@ def update_reservation(
     row = get_reservation(session, principal, reservation_id)
     prop = property_of(session, row)
     before = (row.status, row.unit_id, row.check_in, row.check_out)
+    guest_before = snapshot(row)
     if changes.get("status") is not None:
         check_transition(StayStatus(row.status), StayStatus(changes["status"]))
     if "check_in" in changes or "check_out" in changes:
@@ -177,6 +180,7 @@ def update_reservation(
             "status_changed" if after[0] != before[0] else "unit_changed" if after[1] != before[1] else "dates_changed"
         )
         _refresh_access(session, vault, row.updated_at, principal, row, prop, reason)
+    plan_guest_messages(session, vault, row.updated_at, row, prop, guest_before)
     return row
 
 

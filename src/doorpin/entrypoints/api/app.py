@@ -11,6 +11,7 @@ from doorpin.entrypoints.api.middleware import BodyGuardMiddleware, RequestConte
 from doorpin.entrypoints.api.routers import (
     access_codes,
     api_keys,
+    deliveries,
     doors,
     events,
     health,
@@ -40,6 +41,6 @@ def create_app(app_services: AppServices) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodyGuardMiddleware)
     app.add_middleware(RequestContextMiddleware)
-    for module in (health, api_keys, properties, doors, reservations, access_codes, events):
+    for module in (health, api_keys, properties, doors, reservations, deliveries, access_codes, events):
         app.include_router(module.router)
     return app
