@@ -13,7 +13,6 @@ from pathlib import Path
 from types import FrameType
 
 import typer
-import uvicorn
 from rich.console import Console
 
 from doorpin.adapters.db import migrate
@@ -21,7 +20,6 @@ from doorpin.adapters.db.engine import Database
 from doorpin.bootstrap import AppServices, build_services
 from doorpin.config import ConfigError, Settings, load_settings
 from doorpin.domain.errors import DomainError
-from doorpin.entrypoints.api.app import create_app
 from doorpin.entrypoints.cli.embedded_hub import with_embedded_hub
 from doorpin.logs import configure_logging
 from doorpin.services import accounts
@@ -63,6 +61,11 @@ def _settings() -> Settings:
 
 
 def _serve(settings: Settings, services: AppServices, host: str, port: int, with_worker: bool) -> None:
+    # Imported here: the web stack takes most of a second to import, and no other command needs it.
+    import uvicorn
+
+    from doorpin.entrypoints.api.app import create_app
+
     services, stop_hub = with_embedded_hub(settings, services)
     worker = Worker(services) if with_worker else None
     thread = threading.Thread(target=worker.run_forever, name="doorpin-worker", daemon=True) if worker else None
