@@ -17,6 +17,7 @@ from doorpin.domain.errors import DomainError
 from doorpin.domain.pins import AccessWarning, allowed_pin_lengths, check_strength, validate_pin_format
 from doorpin.domain.scopes import Scope
 from doorpin.domain.stays import LIVE_STATUSES
+from doorpin.services.alerts import close_alerts
 from doorpin.services.clock import Clock
 from doorpin.services.code_allocation import (
     Claim,
@@ -24,6 +25,7 @@ from doorpin.services.code_allocation import (
     clashes_with,
     lock_doors,
     new_code,
+    revoke_claim,
     space_exhausted,
     taken_fingerprints,
 )
@@ -32,6 +34,7 @@ from doorpin.services.reservations import get_reservation, property_of
 from doorpin.services.stay_access import (
     AccessContext,
     audit_stay,
+    live_claims,
     pin_conflict,
     place_claims,
     policy_of,
@@ -71,7 +74,7 @@ def set_stay_pin(
         # probe which codes exist on the doors.
         raise DomainError("forbidden", "choosing a PIN needs a key with the pins or door_provider scope", "pin")
     lengths = allowed_pin_lengths([c.lock.capabilities.get("code_lengths") for c in claims])
-    validate_pin_format(pin, lengths or range(4, 9))
+    validate_pin_format(pin, lengths)  # empty when the doors share no length: every PIN is refused
     warnings = check_strength(pin, policy)
     return with_race_retry(session, lambda: _set(ctx, stay, prop, claims, pin, warnings))
 
@@ -86,6 +89,8 @@ def _regenerate(ctx: AccessContext, stay: Reservation, prop: Property, claims: S
     old_id = stay.access_code_id
     stay.access_warnings = None
     stay.access_code_id = None  # forget the current code: refresh issues a fresh one
+    for row in live_claims(ctx.session, stay):  # off the doors first: the new code replaces it in the code space
+        revoke_claim(row, ctx.now, policy.reuse_cooldown)
     refresh_stay_access(ctx, stay, prop, "regenerated")
     if stay.access_error_code == "code_space_exhausted":
         raise DomainError("code_space_exhausted", stay.access_error_message or "no room for another code")
@@ -112,7 +117,15 @@ def _set(
     policy = policy_of(prop)
     assert stay.unit_id is not None
     lock_doors(ctx.session, stay.account_id, [c.lock.id for c in claims])
-    if policy.pin_scope == PinScope.UNIT:
+    current = ctx.session.get(AccessCode, (stay.account_id, stay.access_code_id)) if stay.access_code_id else None
+    if (
+        current is not None
+        and current.revoked_at is None
+        and stay.access_error_code is None
+        and current.pin_fingerprint == ctx.vault.fingerprint(pin)
+    ):
+        pass  # already the stay's live PIN: a second code with the same value would clash with it
+    elif policy.pin_scope == PinScope.UNIT:
         replace_unit_code(ctx, prop, stay.unit_id, pin, "set_by_api", source="custom")
     else:
         taken = taken_fingerprints(ctx.session, stay.account_id, claims, policy.reuse_cooldown, stay.access_code_id)
@@ -141,4 +154,6 @@ def _set(
         audit_stay(ctx, stay, "pin.set", source="custom")
     stay.access_warnings = [{"code": w.code, "message": w.message} for w in warnings]
     stay.updated_at = ctx.now
+    # A stay that waited for room now has its PIN: its alert is resolved.
+    close_alerts(ctx.session, account_id=stay.account_id, at=ctx.now, dedupe_key=f"code_space_exhausted:{stay.id}")
     return stay

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Callable
 from typing import TypeVar
@@ -50,10 +51,11 @@ def require(scope: Scope) -> Callable[..., Principal]:
     return dependency
 
 
-def _fingerprint(request: Request, body: BaseModel | None) -> str:
+def _fingerprint(app: AppServices, request: Request, body: BaseModel | None) -> str:
     payload = body.model_dump(mode="json", exclude_unset=True) if body is not None else None
     canonical = json.dumps([request.method, request.url.path, payload], sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    # Keyed: a body may carry a PIN, and an unkeyed hash of a 4-8 digit PIN is reversed by guessing.
+    return hmac.new(app.keyring.pin_fingerprint, b"idempotency:" + canonical.encode(), hashlib.sha256).hexdigest()
 
 
 def _replay(app: AppServices, record: IdempotencyRecord, fingerprint: str) -> JSONResponse:
@@ -85,7 +87,7 @@ def run_write(
             "Idempotency-Key must be 1-255 printable ASCII characters",
             "Idempotency-Key",
         )
-    fingerprint = _fingerprint(request, body)
+    fingerprint = _fingerprint(app, request, body)
     for attempt in range(_MAX_ATTEMPTS):
         try:
             with app.db.transaction() as session:
