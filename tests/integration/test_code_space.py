@@ -14,12 +14,14 @@ import pytest
 from sqlalchemy import select
 
 from doorpin.adapters.db.access_models import Alert
+from doorpin.adapters.db.delivery_models import Delivery
 from doorpin.bootstrap import AppServices
 from doorpin.domain.clash import max_active_codes
 from doorpin.domain.code_policy import CodePolicy
 from doorpin.domain.scopes import Scope, effective_scopes
 from doorpin.services import reservations
 from doorpin.services.principal import Principal
+from doorpin.services.waiting_stays import retry_waiting_stays
 from tests.support.access import access_of, put_pin, stay
 from tests.support.api import Tenant
 from tests.support.clock import FakeClock
@@ -144,3 +146,30 @@ def test_canceling_a_stay_makes_room_for_the_next_change_or_the_next_stay(
     assert fresh["pin"] is not None
     assert fresh["error"] is None
     exhausted(stay(tenant, prop["id"], unit["id"], CHECK_IN, CHECK_OUT)["access"])
+
+
+def test_a_waiting_stay_gets_its_pin_once_a_cancellation_frees_room(
+    tenant: Tenant, services: AppServices, full_house: dict[str, Any]
+) -> None:
+    prop, unit = full_house["property"], full_house["unit"]
+    waiting = stay(tenant, prop["id"], unit["id"], CHECK_IN, CHECK_OUT, external_ref="WAIT-1")
+    assert waiting["access"]["error"]["code"] == "code_space_exhausted"
+
+    assert retry_waiting_stays(services) == 0  # still no room: nothing issued, nothing broken
+    assert access_of(tenant, waiting["id"])["pin"] is None
+
+    ok(tenant.patch(f"/v1/reservations/{full_house['stay_ids'][0]}", {"status": "CANCELED"}))
+    assert retry_waiting_stays(services) == 1
+
+    access = access_of(tenant, waiting["id"])
+    assert access["error"] is None
+    assert access["pin"] is not None
+    assert len(access["pin"]) == 4
+    assert {lock["lock_id"] for lock in access["locks"]} == {full_house["entrance"]["id"]}
+    with services.db.reader() as session:
+        alerts = session.scalars(select(Alert).where(Alert.subject_id == waiting["id"])).all()
+        assert alerts
+        assert all(alert.closed_at is not None for alert in alerts)
+        planned = session.scalars(select(Delivery).where(Delivery.reservation_id == waiting["id"])).all()
+        assert [d.reason for d in planned] == ["pre_arrival"]  # the guest will hear of the new PIN
+    assert retry_waiting_stays(services) == 0  # issued once, not again

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,6 +17,7 @@ from datetime import timedelta
 from doorpin.adapters.locks.pool import ProviderPool
 from doorpin.bootstrap import AppServices
 from doorpin.services.lock_sync import SyncConfig, run_sync_pass, worker_identity
+from doorpin.services.waiting_stays import retry_waiting_stays
 
 log = logging.getLogger("doorpin.worker")
 
@@ -24,6 +26,20 @@ log = logging.getLogger("doorpin.worker")
 class Job:
     name: str
     run_once: Callable[[], int]  # returns how many items it handled
+
+
+def _every(seconds: float, run: Callable[[], int]) -> Callable[[], int]:
+    """Run `run` at most once per `seconds` (for sweeps that need not run on every pass)."""
+    last = [float("-inf")]
+
+    def throttled() -> int:
+        now = time.monotonic()
+        if now - last[0] < seconds:
+            return 0
+        last[0] = now
+        return run()
+
+    return throttled
 
 
 def _rotate_codes(services: AppServices) -> int:
@@ -52,6 +68,7 @@ class Worker:
             else (
                 Job("lock_sync", lambda: run_sync_pass(services, self.pool, self.identity, config)),
                 Job("rotate_shared_codes", lambda: _rotate_codes(services)),
+                Job("retry_waiting_stays", _every(15, lambda: retry_waiting_stays(services))),
             )
         )
         self.idle_seconds = idle_seconds
