@@ -8,6 +8,7 @@ the seed (rerun with SCHEMATHESIS_SEED=<seed> to get the same cases).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -75,7 +76,27 @@ def _config(values: dict[str, list[str]]) -> str:
         lines.append(f'"{key}" = {{ dictionary = "{dictionary}", probability = {probability} }}')
     for name, entries in values.items():
         lines += ["", f"[dictionaries.{name}]", f"values = {json.dumps(entries)}"]
+    # Typing on a keypad calls the lock's hub, whose `hub_url` and `device_id` the client itself may
+    # set (fuzzing does): a hub that does not answer is the documented 503 lock_unreachable, not
+    # a bug. Every other 5xx of this operation, and every 5xx elsewhere, still fails the run.
+    lines += [
+        "",
+        "[[operations]]",
+        'include-path = "/v1/locks/{lock_id}/keypad"',
+        'checks.not_a_server_error.expected-statuses = ["2xx", "3xx", "4xx", "503"]',
+    ]
     return "\n".join(lines) + "\n"
+
+
+def _server_errors(server: LiveServer) -> str:
+    """The server's logged tracebacks (its logs are JSON), to read beside schemathesis's report."""
+    errors = []
+    for line in server.log_text().splitlines():
+        with contextlib.suppress(ValueError):
+            record = json.loads(line)
+            if isinstance(record, dict) and record.get("level") == "error":
+                errors.append(f"[{record.get('request_id')}] {record.get('message')}\n{record.get('exception', '')}")
+    return "\n--- errors in the server's log\n" + "\n".join(errors[-5:]) if errors else ""
 
 
 def test_the_api_keeps_to_its_openapi_document(live_server: LiveServer, tmp_path: Path) -> None:
@@ -127,7 +148,7 @@ def test_the_api_keeps_to_its_openapi_document(live_server: LiveServer, tmp_path
         command, cwd=tmp_path, capture_output=True, text=True, timeout=TIME_LIMIT, check=False, env=dict(os.environ)
     )
     report = result.stdout + result.stderr
-    assert result.returncode == 0, report
+    assert result.returncode == 0, report + _server_errors(live_server)
 
     # It really ran: every operation was tested, with many cases, and the key outlived the run.
     operations = re.search(r"Selected: (\d+)/(\d+)", report)

@@ -124,6 +124,6 @@ def enter_code(
     try:
         with HubClient(str(hub_url), timeout=5) as hub:
             result = hub.keypad(ref.device_id, body.code)
-    except (HubClientError, OSError, httpx.HTTPError):
+    except (HubClientError, OSError, ValueError, httpx.HTTPError, httpx.InvalidURL):  # ValueError: IDNA
         raise DomainError("lock_unreachable", "the keypad hub did not answer; try again") from None
     return KeypadResult(result=result)

@@ -130,7 +130,17 @@ class CodeSpaceOut(BaseModel):
     verdict: Literal["ok", "warn", "refuse"]
 
 
-HttpUrl = Annotated[str, Field(max_length=500, pattern=r"^https?://[^\s]+$")]
+# An ASCII host name (labels of 1-63 characters), an IPv4 or a bracketed IPv6 address, an optional
+# port and path. A looser pattern let through hosts no resolver accepts (a label over 63
+# characters, characters IDNA refuses), which failed deep inside the HTTP client with a 500.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+HttpUrl = Annotated[
+    str,
+    Field(
+        max_length=500,
+        pattern=rf"^https?://(?:{_LABEL}(?:\.{_LABEL})*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{{1,5}})?(?:[/?#][!-~]*)?$",
+    ),
+]
 
 
 class LockSettingsIn(StrictInput):
