@@ -1,8 +1,8 @@
 """The background worker: runs each job in turn until asked to stop.
 
 Each job claims its own due rows from the database, so any number of workers may run against
-PostgreSQL. Jobs: lock sync (the reconciler) and rotation of shared access codes; deliveries
-and webhooks join them.
+PostgreSQL. Jobs: lock sync (the reconciler), rotation of shared access codes and guest messages
+(the delivery outbox); webhooks join them.
 """
 
 from __future__ import annotations
@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from doorpin.adapters.locks.pool import ProviderPool
+from doorpin.adapters.messaging.senders import build_senders, close_senders
 from doorpin.bootstrap import AppServices
 from doorpin.services.lock_sync import SyncConfig, run_sync_pass, worker_identity
+from doorpin.services.message_sending import run_delivery_pass
 from doorpin.services.waiting_stays import retry_waiting_stays
 
 log = logging.getLogger("doorpin.worker")
@@ -61,6 +63,8 @@ class Worker:
         self.services = services
         self.identity = worker_identity()
         self.pool = pool or ProviderPool(services.provider_settings)
+        # Malformed DOORPIN_SMTP_URL / DOORPIN_SMS_URL stop start-up here (ConfigError).
+        self.senders = build_senders(services.smtp_url, services.sms_url)
         config = sync_config or SyncConfig(lease=timedelta(seconds=services.sync_lease_seconds))
         self.jobs = list(
             jobs
@@ -68,6 +72,7 @@ class Worker:
             else (
                 Job("lock_sync", lambda: run_sync_pass(services, self.pool, self.identity, config)),
                 Job("rotate_shared_codes", lambda: _rotate_codes(services)),
+                Job("guest_messages", lambda: run_delivery_pass(services, self.senders)),
                 Job("retry_waiting_stays", _every(15, lambda: retry_waiting_stays(services))),
             )
         )
@@ -93,6 +98,7 @@ class Worker:
                     self.stopping.wait(self.idle_seconds)
         finally:
             self.pool.close()
+            close_senders(self.senders)
             log.info("worker %s stopped", self.identity)
 
     def stop(self) -> None:

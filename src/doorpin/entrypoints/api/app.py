@@ -15,6 +15,8 @@ from doorpin.entrypoints.api.routers import (
     doors,
     events,
     health,
+    message_callbacks,
+    message_templates,
     properties,
     reservations,
 )
@@ -42,5 +44,7 @@ def create_app(app_services: AppServices) -> FastAPI:
     app.add_middleware(BodyGuardMiddleware)
     app.add_middleware(RequestContextMiddleware)
     for module in (health, api_keys, properties, doors, reservations, deliveries, access_codes, events):
+        app.include_router(module.router)
+    for module in (message_templates, message_callbacks):
         app.include_router(module.router)
     return app

@@ -22,7 +22,7 @@ from doorpin.entrypoints.api.schemas.common import ERROR_RESPONSES, Page
 from doorpin.entrypoints.api.schemas.reservations import PinSet, ReservationCreate, ReservationOut, ReservationUpdate
 from doorpin.services import reservations
 from doorpin.services.access_view import describe_access
-from doorpin.services.pin_setting import set_stay_pin
+from doorpin.services.pin_messages import set_pin_and_notify
 from doorpin.services.principal import Principal
 
 router = APIRouter(prefix="/v1/reservations", tags=["reservations"], responses=ERROR_RESPONSES)
@@ -126,7 +126,7 @@ def set_pin(
     """
 
     def action(session: Session) -> ReservationOut:
-        row = set_stay_pin(session, app.vault, app.clock, caller, reservation_id, body.pin)
+        row = set_pin_and_notify(session, app.vault, app.clock, caller, reservation_id, body.pin)
         return _present(session, app, caller, row)
 
     return run_write(request, app, caller, body, action)

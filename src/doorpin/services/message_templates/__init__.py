@@ -1,0 +1,1 @@
+"""Guest-message templates: built-in ones per language, custom ones per property, a sandboxed renderer."""

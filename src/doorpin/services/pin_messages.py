@@ -1,0 +1,39 @@
+"""PUT /v1/reservations/{id}/pin, and the guest messages a new PIN calls for.
+
+Setting a PIN (`pin_setting.set_stay_pin`) may change the PIN of more stays than the one asked
+about: with `pin_scope: "unit"` every live stay of the unit moves to the new code. Each stay whose
+code changed gets its messages planned in the same transaction (`pin_changed` when its
+pre-arrival message already went out; otherwise that scheduled message simply carries the new PIN).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from doorpin.adapters.db.models import Reservation
+from doorpin.adapters.pin_vault import PinVault
+from doorpin.services.clock import Clock
+from doorpin.services.guest_messages import plan_guest_messages, snapshot
+from doorpin.services.pin_setting import set_stay_pin
+from doorpin.services.principal import Principal
+from doorpin.services.reservations import property_of
+from doorpin.services.stay_access import live_stays_of_unit
+
+
+def set_pin_and_notify(
+    session: Session, vault: PinVault, clock: Clock, principal: Principal, reservation_id: str, pin: str
+) -> Reservation:
+    # Looked up quietly: `set_stay_pin` answers for a missing stay, with its own checks in their order.
+    stay = session.get(Reservation, (principal.account_id, reservation_id))
+    affected: dict[str, Reservation] = {}
+    if stay is not None:
+        others = live_stays_of_unit(session, stay.account_id, stay.unit_id) if stay.unit_id else []
+        affected = {row.id: row for row in [stay, *others]}
+    before = {row_id: snapshot(row) for row_id, row in affected.items()}
+    result = set_stay_pin(session, vault, clock, principal, reservation_id, pin)
+    now = clock.now()
+    prop = property_of(session, result)
+    for row_id, row in affected.items():
+        if row.access_code_id != before[row_id].access_code_id:
+            plan_guest_messages(session, vault, now, row, prop, before[row_id])
+    return result
