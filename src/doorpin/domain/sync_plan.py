@@ -60,8 +60,13 @@ def plan(claim: ClaimView, native: bool, now: datetime, timing: SyncTiming) -> P
         return Plan(Action.IDLE)
     if claim.state == "failed":
         return Plan(Action.IDLE)  # a permanent failure waits for a person or a change
+    # Pending again after the lock was given the code (its window moved): the lock may still hold
+    # it under the old window, so it can neither expire quietly nor wait for the new lead time.
+    held = claim.state == "pending" and claim.synced_from is not None
     if ended:
-        return Plan(Action.EXPIRE) if claim.state == "pending" else Plan(Action.IDLE)
+        if claim.state == "pending":
+            return Plan(Action.REMOVE) if held else Plan(Action.EXPIRE)
+        return Plan(Action.IDLE)
     if claim.state == "programmed":
         window_moved = native and (claim.synced_from, claim.synced_until) != (claim.valid_from, claim.valid_until)
         if window_moved:
@@ -69,6 +74,8 @@ def plan(claim: ClaimView, native: bool, now: datetime, timing: SyncTiming) -> P
         return Plan(Action.WAIT, claim.valid_until) if claim.valid_until is not None else Plan(Action.IDLE)
     start = program_time(claim, native, timing)
     if now < start:
+        if held:  # a native lock takes the new window now; any other lock would open too early
+            return Plan(Action.PROGRAM) if native else Plan(Action.REMOVE)
         return Plan(Action.WAIT, start)
     return Plan(Action.PROGRAM)
 

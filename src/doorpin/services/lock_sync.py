@@ -64,7 +64,7 @@ class SyncConfig:
 class _Command:
     claim_id: str
     action: Action
-    version: datetime  # the claim's updated_at when the command was planned
+    version: tuple[datetime, str, datetime, datetime | None]  # the claim when planned (see `_version`)
     spec: CodeSpec | None
 
 
@@ -105,6 +105,12 @@ def release_lock(app: AppServices, account_id: str, lock_id: str, owner: str) ->
             lock.sync_lease_until = None
 
 
+def _version(row: LockCode) -> tuple[datetime, str, datetime, datetime | None]:
+    """The claim as a command was planned for it; any difference later means it changed while the
+    command was in flight (`updated_at` alone ties when both writes fall in one clock tick)."""
+    return (row.updated_at, row.desired, row.valid_from, row.valid_until)
+
+
 def _view(row: LockCode) -> ClaimView:
     return ClaimView(row.desired, row.state, row.valid_from, row.valid_until, row.synced_from, row.synced_until)
 
@@ -116,6 +122,7 @@ def _plan_commands(app: AppServices, session: Session, lock: Lock, ref: LockRef,
         .where(LockCode.account_id == lock.account_id, LockCode.lock_id == lock.id, LockCode.sync_due_at <= now)
         .order_by(LockCode.sync_due_at, LockCode.id)
         .limit(config.claims_per_lock)
+        .with_for_update()  # rescheduled below: an API write meanwhile must not be overwritten
     ).all()
     commands = []
     for row in rows:
@@ -125,14 +132,14 @@ def _plan_commands(app: AppServices, session: Session, lock: Lock, ref: LockRef,
         elif step.action == Action.EXPIRE:
             _expire(session, lock, row, now)
         elif step.action == Action.REMOVE:
-            commands.append(_Command(row.id, Action.REMOVE, row.updated_at, None))
+            commands.append(_Command(row.id, Action.REMOVE, _version(row), None))
         else:
             code = session.get(AccessCode, (row.account_id, row.access_code_id))
             assert code is not None
             pin = app.vault.open(code.pin_ciphertext, code.account_id, code.id)
             native = ref.native_scheduling
             spec = CodeSpec(row.id, pin, row.valid_from if native else None, row.valid_until if native else None)
-            commands.append(_Command(row.id, Action.PROGRAM, row.updated_at, spec))
+            commands.append(_Command(row.id, Action.PROGRAM, _version(row), spec))
     return commands
 
 
@@ -170,13 +177,15 @@ def _record(
 ) -> None:
     now = app.clock.now()
     with app.db.transaction() as session:
-        lock = session.get(Lock, (account_id, lock_id))
-        row = session.get(LockCode, (account_id, command.claim_id))
+        # Row locks (PostgreSQL; SQLite's writer already excludes others), lock before claim as API
+        # writes take them: a change committing meanwhile is waited for and seen, not overwritten.
+        lock = session.get(Lock, (account_id, lock_id), with_for_update=True)
+        row = session.get(LockCode, (account_id, command.claim_id), with_for_update=True)
         if lock is None or row is None:
             return
         lock.sync_lease_until = now + config.lease
         _record_health(session, lock, outcome, now, config)
-        changed = row.updated_at != command.version
+        changed = _version(row) != command.version
         if isinstance(outcome, Done):
             _record_done(lock, row, command, outcome, now, changed, config)
         elif isinstance(outcome, RetryLater):
@@ -194,6 +203,7 @@ def _record_done(
         row.programmed_at = row.programmed_at or now
         if changed:  # the claim moved or was revoked while the command was in flight
             row.state = "pending" if row.desired == "present" else "removing"
+            row.synced_from, row.synced_until = command.version[2], command.version[3]  # what the lock holds
             row.sync_due_at = now
             return
         row.state = "programmed"
@@ -205,10 +215,12 @@ def _record_done(
             due = program_time(_view(row), native, config.timing)
             ACTIVATION_LATENESS.observe(max(0.0, (now - due).total_seconds()))
         return
-    if changed and row.desired == "present":
+    row.slot, row.synced_from, row.synced_until = None, None, None  # the lock holds nothing now
+    over = row.valid_until is not None and now >= row.valid_until
+    if row.desired == "present" and (changed or not over):  # wanted again, or taken off until its time
         row.state, row.sync_due_at = "pending", now
         return
-    row.state, row.removed_at, row.sync_due_at, row.slot = "removed", now, None, None
+    row.state, row.removed_at, row.sync_due_at = "removed", now, None
     log.info("%s: code %s removed", lock.name, row.id)
 
 
@@ -293,7 +305,7 @@ def sync_lock(
     sent = 0
     for _ in range(_MAX_PASSES):
         with app.db.transaction() as session:
-            lock = session.get(Lock, (account_id, lock_id))
+            lock = session.get(Lock, (account_id, lock_id), with_for_update=True)
             if lock is None or lock.sync_lease_owner != owner:
                 return sent
             provider = pool.provider_for(lock)
