@@ -3,13 +3,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from doorpin.entrypoints.api.schemas.common import Id, Name, StrictInput
 
 DoorProvider = Literal["keypad", "offline_pin", "timecode", "ttlock"]
 TimeOfDay = str  # "HH:MM"; validated by the domain so the error names the field
 Channel = Literal["email", "sms", "whatsapp"]
+
+
+def _distinct(channels: list[str]) -> list[str]:
+    if len(set(channels)) != len(channels):
+        raise ValueError("each channel may be listed once")
+    return channels
+
+
+# A channel listed twice planned two identical pre-arrival messages, which the outbox refused (500).
+Channels = Annotated[list[Channel], AfterValidator(_distinct), Field(json_schema_extra={"uniqueItems": True})]
 # Digits a lock accepts in one code: PINs are 4-8, offline timecodes 8-10.
 CodeLength = Annotated[int, Field(ge=4, le=12)]
 
@@ -25,7 +35,7 @@ class CodePolicyIn(StrictInput):
 
 class DeliveryIn(StrictInput):
     send_before_hours: int | None = Field(default=None, ge=0, le=720)
-    channels: list[Channel] | None = Field(default=None, max_length=3)
+    channels: Channels | None = Field(default=None, max_length=3)
     language: str | None = Field(
         default=None, min_length=2, max_length=16, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
     )
