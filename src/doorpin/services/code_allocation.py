@@ -62,9 +62,16 @@ def lock_doors(session: Session, account_id: str, lock_ids: Iterable[str]) -> No
 
 
 def _overlapping(claim: Claim, cooldown: timedelta) -> list[ColumnElement[bool]]:
-    """SQL conditions: a stored claim's [valid_from, hold_until) meets this claim's range."""
+    """SQL conditions: a stored claim's [valid_from, hold_until) meets this claim's range.
+
+    An empty stored range (a claim revoked before it began, with no cooldown) holds nothing, as
+    an empty tstzrange in the PostgreSQL exclusion constraint and `doorpin.domain.clash`.
+    """
     hold = claim.hold_until(cooldown)
-    conditions: list[ColumnElement[bool]] = [or_(LockCode.hold_until.is_(None), LockCode.hold_until > claim.valid_from)]
+    conditions: list[ColumnElement[bool]] = [
+        or_(LockCode.hold_until.is_(None), LockCode.hold_until > claim.valid_from),
+        or_(LockCode.hold_until.is_(None), LockCode.hold_until > LockCode.valid_from),
+    ]
     if hold is not None:
         conditions.append(LockCode.valid_from < hold)
     return conditions
@@ -81,7 +88,8 @@ def taken_fingerprints(
         )
         if exclude_code_id is not None:
             query = query.where(LockCode.access_code_id != exclude_code_id)
-        taken[claim.lock.id] = set(session.scalars(query))
+        # Several claims may share a lock (the stays of one unit): each window adds to what is taken.
+        taken.setdefault(claim.lock.id, set()).update(session.scalars(query))
     return taken
 
 

@@ -135,18 +135,23 @@ def _set(
         if space.verdict == "refuse":
             raise space_exhausted(space, len(pin))
         old_id = stay.access_code_id
-        code = new_code(
-            ctx.vault,
-            account_id=stay.account_id,
-            property_id=prop.id,
-            pin=pin,
-            pin_source="custom",
-            kind="guest",
-            holder="reservation",
-            now=ctx.now,
-            reservation_id=stay.id,
-        )
-        ctx.session.add(code)
+        if current is not None and current.revoked_at is None and current.pin_fingerprint == ctx.vault.fingerprint(pin):
+            # Its own PIN again, for a stay that lost its claims: keep the code, whose revoked
+            # claims still hold that PIN through the cooldown (a second code would clash with them).
+            code = current
+        else:
+            code = new_code(
+                ctx.vault,
+                account_id=stay.account_id,
+                property_id=prop.id,
+                pin=pin,
+                pin_source="custom",
+                kind="guest",
+                holder="reservation",
+                now=ctx.now,
+                reservation_id=stay.id,
+            )
+            ctx.session.add(code)
         ctx.session.flush()
         place_claims(ctx, stay, code, pin, claims, policy)
         _retire(ctx, stay, old_id)

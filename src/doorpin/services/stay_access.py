@@ -73,6 +73,29 @@ def live_claims(session: Session, stay: Reservation) -> list[LockCode]:
     )
 
 
+def growing_claims(session: Session, stay: Reservation, code_id: str | None, claims: Sequence[Claim]) -> list[Claim]:
+    """What the claims add to those the stay already holds with `code_id`: new doors, and the
+    parts of a window that reach earlier or later than before (as claims of their own).
+
+    Only these put a code on a lock at an instant it was not on before, so only these need room
+    in the code space: a stay whose doors and window did not grow never loses its code to the
+    space check, and an early check-in is judged by the hours it adds, not by the whole stay.
+    """
+    held = {row.lock_id: row for row in live_claims(session, stay) if row.access_code_id == code_id}
+    growing = []
+    for claim in claims:
+        row = held.get(claim.lock.id)
+        if row is None:
+            growing.append(claim)
+            continue
+        if claim.valid_from < row.valid_from:
+            until = row.valid_from if claim.valid_until is None else min(row.valid_from, claim.valid_until)
+            growing.append(Claim(claim.lock, claim.valid_from, until))
+        if row.valid_until is not None and (claim.valid_until is None or claim.valid_until > row.valid_until):
+            growing.append(Claim(claim.lock, max(row.valid_until, claim.valid_from), claim.valid_until))
+    return growing
+
+
 def current_unit_code(session: Session, account_id: str, unit_id: str) -> AccessCode | None:
     return session.scalars(
         select(AccessCode)
@@ -180,6 +203,14 @@ def refresh_stay_access(ctx: AccessContext, stay: Reservation, prop: Property, r
     place_claims(ctx, stay, code, pin_of(ctx, code), claims, policy)
 
 
+def _release(ctx: AccessContext, stay: Reservation, policy: CodePolicy, keep: str | None) -> None:
+    """Take the stay's claims of any code but `keep` off its doors now: they are being replaced,
+    so they must not count against the room the stay's next code needs."""
+    for row in live_claims(ctx.session, stay):
+        if row.access_code_id != keep:
+            revoke_claim(row, ctx.now, policy.reuse_cooldown)
+
+
 def _code_for(
     ctx: AccessContext, stay: Reservation, prop: Property, policy: CodePolicy, claims: Sequence[Claim], reason: str
 ) -> AccessCode:
@@ -195,7 +226,14 @@ def _code_for(
     if current is not None:
         taken = taken_fingerprints(ctx.session, stay.account_id, claims, policy.reuse_cooldown, current.id)
         if not clashes_with(ctx.vault, pin_of(ctx, current), claims, taken):
+            _release(ctx, stay, policy, keep=current.id)
+            # Kept, but moved or lengthened onto busier days: the lock must still have room for it.
+            growing = growing_claims(ctx.session, stay, current.id, claims)
+            space = check_code_space(ctx.session, stay.account_id, growing, current.pin_length, policy, current.id)
+            if space.verdict == "refuse":
+                raise space_exhausted(space, current.pin_length)
             return current
+    _release(ctx, stay, policy, keep=None)
     change_reason = reason if current is None else f"{reason}_conflict"
     if unit_scope and current is not None:
         return replace_unit_code(ctx, prop, stay.unit_id, None, change_reason)
@@ -271,27 +309,38 @@ def replace_unit_code(
     exclude = old.id if old is not None else None
     if pin is None:
         length = generated_length(policy, [c.lock for c in all_claims])
-        pin = pick_pin(ctx.session, ctx.vault, prop.account_id, all_claims, policy, length, exclude)
+        # Nothing excluded: a fresh PIN is neither the old one nor one its revoked claims still hold.
+        pin = pick_pin(ctx.session, ctx.vault, prop.account_id, all_claims, policy, length, None)
     else:
         taken = taken_fingerprints(ctx.session, prop.account_id, all_claims, policy.reuse_cooldown, exclude)
         if clashes_with(ctx.vault, pin, all_claims, taken):
             raise DomainError(
                 "pin_conflict", "this PIN is already in use on one of these doors at an overlapping time", "pin"
             )
-    code = new_code(
-        ctx.vault,
-        account_id=prop.account_id,
-        property_id=prop.id,
-        pin=pin,
-        pin_source=source,
-        kind="guest",
-        holder="unit",
-        now=ctx.now,
-        unit_id=unit_id,
-    )
-    ctx.session.add(code)
-    if old is not None:
-        old.revoked_at, old.revoke_reason, old.updated_at = ctx.now, "replaced", ctx.now
+    # The new code takes the old one's place; stays that held no claim yet need room for it.
+    growing = [claim for stay in stays for claim in growing_claims(ctx.session, stay, exclude, per_stay[stay.id])]
+    space = check_code_space(ctx.session, prop.account_id, growing, len(pin), policy, exclude)
+    if space.verdict == "refuse":
+        raise space_exhausted(space, len(pin))
+    if old is not None and old.pin_fingerprint == ctx.vault.fingerprint(pin):
+        # The unit's PIN again: keep its code, whose claims (revoked ones in their cooldown too)
+        # would clash with a second code of the same value.
+        code = old
+    else:
+        code = new_code(
+            ctx.vault,
+            account_id=prop.account_id,
+            property_id=prop.id,
+            pin=pin,
+            pin_source=source,
+            kind="guest",
+            holder="unit",
+            now=ctx.now,
+            unit_id=unit_id,
+        )
+        ctx.session.add(code)
+        if old is not None:
+            old.revoked_at, old.revoke_reason, old.updated_at = ctx.now, "replaced", ctx.now
     ctx.session.flush()
     for stay in stays:
         place_claims(ctx, stay, code, pin, per_stay[stay.id], policy)
