@@ -25,6 +25,8 @@ class AppServices:
     # Defaults per lock provider (e.g. {"keypad": {"hub_url": ...}}); a lock's own settings win.
     provider_settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     sync_lease_seconds: float = 30.0
+    # Proxies whose X-Forwarded-For names the client (DOORPIN_TRUSTED_PROXIES); empty: none.
+    trusted_proxies: tuple[str, ...] = ()
     # Guest messages: each channel's sender is built from its URL (None: not configured).
     smtp_url: str | None = None
     sms_url: str | None = None
@@ -53,6 +55,7 @@ def build_services(settings: Settings, clock: Clock | None = None, check_schema:
         clock=clock or SystemClock(),
         provider_settings=providers,
         sync_lease_seconds=settings.sync_lease_seconds,
+        trusted_proxies=settings.trusted_proxies,
         smtp_url=settings.smtp_url,
         sms_url=settings.sms_url,
         base_url=settings.base_url,

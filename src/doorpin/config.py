@@ -5,6 +5,7 @@ Invalid values stop start-up with one clear line (`ConfigError`), never a traceb
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ class Settings:
     log_format: str
     keypad_hub_url: str | None = None
     sync_lease_seconds: float = 30.0
+    # Proxies whose X-Forwarded-For is believed (addresses or networks); empty: none is.
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def is_sqlite(self) -> bool:
@@ -72,6 +75,23 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated list of IP addresses or networks (`10.0.0.0/8`), normalised."""
+    result = []
+    for item in env.get(name, "").split(","):
+        item = item.strip()
+        if not item:
+            continue
+        try:
+            result.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ConfigError(
+                f"{name} must list IP addresses or networks separated by commas (e.g. 127.0.0.1,10.0.0.0/8), "
+                f"got {item!r}"
+            ) from None
+    return tuple(result)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     database_url = env.get("DOORPIN_DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
@@ -107,4 +127,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_format=log_format,
         keypad_hub_url=_url(env, "DOORPIN_KEYPAD_HUB_URL", ("http", "https")),
         sync_lease_seconds=_seconds(env, "DOORPIN_SYNC_LEASE_SECONDS", 30.0),
+        trusted_proxies=_networks(env, "DOORPIN_TRUSTED_PROXIES"),
     )

@@ -20,6 +20,7 @@ from doorpin.entrypoints.api.routers import (
     properties,
     reservations,
 )
+from doorpin.entrypoints.web.guest import install_guest_pages
 
 DESCRIPTION = """
 Door PINs for stays: every confirmed reservation gets a PIN, live only from check-in to
@@ -47,4 +48,5 @@ def create_app(app_services: AppServices) -> FastAPI:
         app.include_router(module.router)
     for module in (message_templates, message_callbacks):
         app.include_router(module.router)
+    install_guest_pages(app)
     return app

@@ -71,7 +71,12 @@ def _serve(settings: Settings, services: AppServices, host: str, port: int, with
     thread = threading.Thread(target=worker.run_forever, name="doorpin-worker", daemon=True) if worker else None
     if thread is not None:
         thread.start()
-    config = uvicorn.Config(create_app(services), host=host, port=port, log_config=None, access_log=False)
+    # No access log: it would print raw paths, and a guest page's path holds its token. No proxy
+    # headers: uvicorn would believe X-Forwarded-For from 127.0.0.1; doorpin reads it itself,
+    # only from DOORPIN_TRUSTED_PROXIES (docs/guest-page.md).
+    config = uvicorn.Config(
+        create_app(services), host=host, port=port, log_config=None, access_log=False, proxy_headers=False
+    )
     try:
         with _graceful_shutdown_signals():
             uvicorn.Server(config).run()
