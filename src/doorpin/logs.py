@@ -51,3 +51,5 @@ def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
     # uvicorn's access log prints raw paths (guest tokens); ours prints route templates.
     logging.getLogger("uvicorn.access").disabled = True
     logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
+    # httpx logs every request URL at INFO; lock and gateway calls are logged by our adapters.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))

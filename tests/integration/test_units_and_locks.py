@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from doorpin.bootstrap import AppServices
+from doorpin.domain.scopes import Scope
 from tests.support.api import Tenant
 from tests.support.clock import FakeClock
 from tests.support.resources import assert_error, create_lock, create_property, create_unit, db_state, ok
@@ -196,3 +197,21 @@ def test_unknown_units_and_locks_are_not_found(tenant: Tenant) -> None:
     assert_error(tenant.get(f"/v1/properties/{missing}/locks"), 404, "not_found")
     assert_error(tenant.post(f"/v1/properties/{missing}/units", {"name": "U"}), 404, "not_found")
     assert_error(tenant.post(f"/v1/properties/{missing}/locks", {"name": "L"}), 404, "not_found")
+
+
+def test_only_admin_keys_may_point_a_lock_somewhere(tenant: Tenant) -> None:
+    """Lock settings make the worker call a URL: a write key must not choose where (no SSRF)."""
+    prop = tenant.post("/v1/properties", {"name": "Annex", "timezone": "Europe/Berlin"}).json()
+    writer = tenant.key_with(Scope.WRITE)
+    refused = writer.post(
+        f"/v1/properties/{prop['id']}/locks", {"name": "Door", "settings": {"hub_url": "http://10.0.0.1:8787"}}
+    )
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "forbidden"
+    lock = writer.post(f"/v1/properties/{prop['id']}/locks", {"name": "Door"}).json()
+    patched = writer.patch(f"/v1/locks/{lock['id']}", {"settings": {"hub_url": "http://169.254.169.254/"}})
+    assert patched.status_code == 403
+    assert tenant.get(f"/v1/locks/{lock['id']}").json()["settings"]["hub_url"] is None
+    allowed = tenant.patch(f"/v1/locks/{lock['id']}", {"settings": {"hub_url": "http://hub.example.com:8787"}})
+    assert allowed.status_code == 200
+    assert allowed.json()["settings"]["hub_url"] == "http://hub.example.com:8787"

@@ -32,6 +32,13 @@ def default_capabilities(provider: str) -> dict[str, Any]:
     }
 
 
+def _require_settings_scope(principal: Principal) -> None:
+    # Connection settings make doorpin's worker call a URL: only admins may choose where, so a
+    # leaked write key cannot aim the service at internal hosts.
+    if Scope.ADMIN not in principal.scopes:
+        raise DomainError("forbidden", "changing a lock's connection settings needs the admin scope", "settings")
+
+
 def get_unit(session: Session, principal: Principal, unit_id: str, field: str | None = None) -> Unit:
     row = session.get(Unit, (principal.account_id, unit_id))
     if row is None or not principal.reaches(row.property_id):
@@ -130,6 +137,8 @@ def create_lock(
     session: Session, clock: Clock, principal: Principal, property_id: str, data: Mapping[str, Any]
 ) -> Lock:
     principal.require(Scope.WRITE)
+    if data.get("settings"):
+        _require_settings_scope(principal)
     prop = get_property(session, principal, property_id)
     provider = data.get("provider") or prop.door_provider
     if provider not in DOOR_PROVIDERS:
@@ -160,7 +169,8 @@ def update_lock(session: Session, clock: Clock, principal: Principal, lock_id: s
         lock.name = changes["name"]
     if changes.get("capabilities"):
         lock.capabilities = {**lock.capabilities, **changes["capabilities"]}
-    if changes.get("settings") is not None:
+    if changes.get("settings"):
+        _require_settings_scope(principal)
         lock.settings = {**lock.settings, **changes["settings"]}
     if changes.get("unit_ids") is not None:
         units = _same_property_ids(session, Unit, lock.account_id, lock.property_id, changes["unit_ids"], "unit_ids")
