@@ -62,13 +62,16 @@ def policy_of(prop: Property) -> CodePolicy:
 
 
 def live_claims(session: Session, stay: Reservation) -> list[LockCode]:
+    """The stay's live claims as the database holds them now (a worker may have just written)."""
     return list(
         session.scalars(
-            select(LockCode).where(
+            select(LockCode)
+            .where(
                 LockCode.account_id == stay.account_id,
                 LockCode.reservation_id == stay.id,
                 LockCode.revoked_at.is_(None),
             )
+            .execution_options(populate_existing=True)
         )
     )
 
@@ -118,7 +121,9 @@ def stay_claims(ctx: AccessContext, stay: Reservation, prop: Property, policy: C
     return [Claim(lock, valid_from, valid_until) for lock in locks]
 
 
-def _revokestay_claims(ctx: AccessContext, stay: Reservation, policy: CodePolicy) -> None:
+def _revoke_stay_claims(ctx: AccessContext, stay: Reservation, policy: CodePolicy) -> None:
+    # The door rows first, as the worker does before recording an answer: neither overwrites the other.
+    lock_doors(ctx.session, stay.account_id, [row.lock_id for row in live_claims(ctx.session, stay)])
     for row in live_claims(ctx.session, stay):
         revoke_claim(row, ctx.now, policy.reuse_cooldown)
 
@@ -150,7 +155,7 @@ def place_claims(
 
 def _fail(ctx: AccessContext, stay: Reservation, policy: CodePolicy, error: DomainError) -> None:
     """No code can be issued yet: the stay is kept, says why, and a person is alerted."""
-    _revokestay_claims(ctx, stay, policy)
+    _revoke_stay_claims(ctx, stay, policy)
     stay.access_error_code = error.code
     stay.access_error_message = error.message
     raise_alert(
@@ -176,7 +181,7 @@ def refresh_stay_access(ctx: AccessContext, stay: Reservation, prop: Property, r
     policy = policy_of(prop)
     if stay.status not in LIVE_STATUSES:
         had_code = bool(live_claims(ctx.session, stay))
-        _revokestay_claims(ctx, stay, policy)
+        _revoke_stay_claims(ctx, stay, policy)
         code = ctx.session.get(AccessCode, (stay.account_id, stay.access_code_id)) if stay.access_code_id else None
         if code is not None and code.holder == "reservation" and code.revoked_at is None:
             code.revoked_at, code.revoke_reason, code.updated_at = ctx.now, stay.status.lower(), ctx.now
@@ -186,12 +191,13 @@ def refresh_stay_access(ctx: AccessContext, stay: Reservation, prop: Property, r
             audit_stay(ctx, stay, "pin.revoked", reason=stay.status.lower())
         return
     if stay.unit_id is None:
-        _revokestay_claims(ctx, stay, policy)
+        _revoke_stay_claims(ctx, stay, policy)
         stay.access_error_code = "unit_not_assigned"
         stay.access_error_message = "no unit is assigned yet: the PIN is issued when one is"
         return
     claims = stay_claims(ctx, stay, prop, policy)
-    lock_doors(ctx.session, stay.account_id, [c.lock.id for c in claims])
+    current_doors = [row.lock_id for row in live_claims(ctx.session, stay)]
+    lock_doors(ctx.session, stay.account_id, [c.lock.id for c in claims] + current_doors)
     try:
         code = _code_for(ctx, stay, prop, policy, claims, reason)
     except DomainError as error:
