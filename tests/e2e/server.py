@@ -205,6 +205,7 @@ def running_server(
     secret_key: str | None = SECRET_KEY,
     extra_env: Mapping[str, str] | None = None,
     account_name: str = "e2e",
+    with_worker: bool = False,
 ) -> Iterator[LiveServer]:
     """`doorpin db upgrade`, then `doorpin serve --no-worker` on a free port until the block ends.
 
@@ -220,7 +221,15 @@ def running_server(
         log_path = workdir / f"serve-{port}.log"
         with log_path.open("wb") as log_file:
             process = subprocess.Popen(
-                [*doorpin_command(), "serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port)],
+                [
+                    *doorpin_command(),
+                    "serve",
+                    *([] if with_worker else ["--no-worker"]),
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                ],
                 env=env,
                 cwd=workdir,
                 stdout=log_file,
