@@ -8,8 +8,9 @@ import json
 from collections.abc import Callable
 from typing import TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
@@ -34,7 +35,16 @@ def services(request: Request) -> AppServices:
     return value
 
 
-def principal(request: Request, app: AppServices = Depends(services)) -> Principal:
+# Declares the scheme in the OpenAPI document (the /docs "Authorize" button); the header itself
+# is read below, so every failure keeps our error envelope.
+_BEARER = HTTPBearer(auto_error=False, scheme_name="apiKey", description="Authorization: Bearer <api key>")
+
+
+def principal(
+    request: Request,
+    app: AppServices = Depends(services),
+    _declared: HTTPAuthorizationCredentials | None = Security(_BEARER),
+) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip() or not token.isprintable():
