@@ -215,3 +215,15 @@ def test_only_admin_keys_may_point_a_lock_somewhere(tenant: Tenant) -> None:
     allowed = tenant.patch(f"/v1/locks/{lock['id']}", {"settings": {"hub_url": "http://hub.example.com:8787"}})
     assert allowed.status_code == 200
     assert allowed.json()["settings"]["hub_url"] == "http://hub.example.com:8787"
+
+
+@pytest.mark.parametrize(
+    "url", ["http://[.a090d7Eb81:7D]/hub", "http://[::zz]/", "http://hub.example.com:99999/", "ftp://hub.example.com/"]
+)
+def test_lock_urls_that_no_client_could_use_are_refused(tenant: Tenant, url: str) -> None:
+    prop = tenant.post("/v1/properties", {"name": "Annex", "timezone": "Europe/Berlin"}).json()
+    response = tenant.post(f"/v1/properties/{prop['id']}/locks", {"name": "Door", "settings": {"hub_url": url}})
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "validation_error"
+    assert response.json()["error"]["field"] == "settings.hub_url"
+    assert tenant.get(f"/v1/properties/{prop['id']}/locks").json()["data"] == []

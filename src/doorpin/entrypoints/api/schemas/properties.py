@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import ipaddress
 from datetime import datetime
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, Field
 
@@ -144,12 +146,30 @@ class CodeSpaceOut(BaseModel):
 # port and path. A looser pattern let through hosts no resolver accepts (a label over 63
 # characters, characters IDNA refuses), which failed deep inside the HTTP client with a 500.
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+
+
+def _parsable_url(value: str) -> str:
+    """The pattern admits `[…]` hosts by their characters; only a real IPv6 address will do."""
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # raises on a port out of range
+    except ValueError:
+        raise ValueError("not a usable URL") from None
+    if parts.hostname and value.split("//", 1)[1].startswith("["):
+        try:
+            ipaddress.IPv6Address(parts.hostname)
+        except ValueError:
+            raise ValueError("the bracketed host is not an IPv6 address") from None
+    return value
+
+
 HttpUrl = Annotated[
     str,
     Field(
         max_length=500,
         pattern=rf"^https?://(?:{_LABEL}(?:\.{_LABEL})*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{{1,5}})?(?:[/?#][!-~]*)?$",
     ),
+    AfterValidator(_parsable_url),
 ]
 
 
