@@ -41,8 +41,11 @@ test: lint typecheck
 unit: install-test
 	$(BIN)/pytest tests/unit -q
 
+# Benchmarks run on SQLite and PostgreSQL; without DOORPIN_TEST_POSTGRES_URL a throwaway server is started.
 bench: install-test
-	$(BIN)/python -m benchmarks
+	@if [ -n "$$DOORPIN_TEST_POSTGRES_URL" ]; then $(BIN)/python -m benchmarks; else \
+	  eval "$$(scripts/throwaway-postgres start)" && trap 'scripts/throwaway-postgres stop "$$PG_THROWAWAY_DIR"' EXIT && \
+	  $(BIN)/python -m benchmarks; fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
