@@ -19,8 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session, lazyload
 
 from doorpin.adapters.db.access_models import AccessCode, LockCode
 from doorpin.adapters.db.models import Lock
@@ -44,6 +44,9 @@ from doorpin.services.lock_verify import verify_lock
 log = logging.getLogger("doorpin.lock_sync")
 
 _MAX_PASSES = 10  # per lease: a lock with endless new work yields to the others
+# The reconciler never reads a lock's units: without this, every `session.get(Lock)` (one per
+# recorded outcome) would also run the `selectin` query for `Lock.unit_links`.
+_LOCK_ONLY = (lazyload(Lock.unit_links),)
 
 
 def worker_identity() -> str:
@@ -72,23 +75,27 @@ def lease_locks(app: AppServices, owner: str, config: SyncConfig) -> list[tuple[
     """Lease locks that have due claims to `owner`; returns (account_id, lock_id) pairs."""
     now = app.clock.now()
     with app.db.transaction() as session:
+        first_due = func.min(LockCode.sync_due_at)
         due = (
-            select(LockCode.account_id, LockCode.lock_id)
+            select(LockCode.account_id, LockCode.lock_id, first_due.label("first_due"))
             .where(LockCode.sync_due_at <= now)
             .group_by(LockCode.account_id, LockCode.lock_id)
-            .order_by(func.min(LockCode.sync_due_at))
+            .order_by(first_due)
             .limit(config.locks_per_pass * 4)
+            .subquery()
         )
         query = (
             select(Lock)
-            .where(
-                tuple_(Lock.account_id, Lock.id).in_(due),
-                or_(Lock.sync_lease_until.is_(None), Lock.sync_lease_until < now, Lock.sync_lease_owner == owner),
-            )
+            .options(*_LOCK_ONLY)
+            .join(due, and_(Lock.account_id == due.c.account_id, Lock.id == due.c.lock_id))
+            .where(or_(Lock.sync_lease_until.is_(None), Lock.sync_lease_until < now, Lock.sync_lease_owner == owner))
+            # The longest-waiting locks first. (Filtering with `IN (due)` lost this order: the database
+            # took whichever candidates it met first, and under a backlog the same locks kept losing.)
+            .order_by(due.c.first_due, Lock.account_id, Lock.id)
             .limit(config.locks_per_pass)
         )
         if not app.db.is_sqlite:
-            query = query.with_for_update(skip_locked=True)
+            query = query.with_for_update(of=Lock, skip_locked=True)
         locks = list(session.scalars(query))
         for lock in locks:
             lock.sync_lease_owner = owner
@@ -99,7 +106,7 @@ def lease_locks(app: AppServices, owner: str, config: SyncConfig) -> list[tuple[
 
 def release_lock(app: AppServices, account_id: str, lock_id: str, owner: str) -> None:
     with app.db.transaction() as session:
-        lock = session.get(Lock, (account_id, lock_id))
+        lock = session.get(Lock, (account_id, lock_id), options=_LOCK_ONLY)
         if lock is not None and lock.sync_lease_owner == owner:
             lock.sync_lease_owner = None
             lock.sync_lease_until = None
@@ -124,9 +131,20 @@ def _plan_commands(app: AppServices, session: Session, lock: Lock, ref: LockRef,
         .limit(config.claims_per_lock)
         .with_for_update()  # rescheduled below: an API write meanwhile must not be overwritten
     ).all()
+    steps = [(row, plan(_view(row), ref.native_scheduling, now, config.timing)) for row in rows]
+    code_ids = sorted({row.access_code_id for row, step in steps if step.action == Action.PROGRAM})
+    codes = (
+        {  # one query for the batch's PINs, not one per command
+            code.id: code
+            for code in session.scalars(
+                select(AccessCode).where(AccessCode.account_id == lock.account_id, AccessCode.id.in_(code_ids))
+            )
+        }
+        if code_ids
+        else {}
+    )
     commands = []
-    for row in rows:
-        step = plan(_view(row), ref.native_scheduling, now, config.timing)
+    for row, step in steps:
         if step.action in (Action.WAIT, Action.IDLE):
             row.sync_due_at = step.at
         elif step.action == Action.EXPIRE:
@@ -134,7 +152,7 @@ def _plan_commands(app: AppServices, session: Session, lock: Lock, ref: LockRef,
         elif step.action == Action.REMOVE:
             commands.append(_Command(row.id, Action.REMOVE, _version(row), None))
         else:
-            code = session.get(AccessCode, (row.account_id, row.access_code_id))
+            code = codes.get(row.access_code_id)
             assert code is not None
             pin = app.vault.open(code.pin_ciphertext, code.account_id, code.id)
             native = ref.native_scheduling
@@ -179,7 +197,7 @@ def _record(
     with app.db.transaction() as session:
         # Row locks (PostgreSQL; SQLite's writer already excludes others), lock before claim as API
         # writes take them: a change committing meanwhile is waited for and seen, not overwritten.
-        lock = session.get(Lock, (account_id, lock_id), with_for_update=True)
+        lock = session.get(Lock, (account_id, lock_id), with_for_update=True, options=_LOCK_ONLY)
         row = session.get(LockCode, (account_id, command.claim_id), with_for_update=True)
         if lock is None or row is None:
             return
@@ -305,7 +323,7 @@ def sync_lock(
     sent = 0
     for _ in range(_MAX_PASSES):
         with app.db.transaction() as session:
-            lock = session.get(Lock, (account_id, lock_id), with_for_update=True)
+            lock = session.get(Lock, (account_id, lock_id), with_for_update=True, options=_LOCK_ONLY)
             if lock is None or lock.sync_lease_owner != owner:
                 return sent
             provider = pool.provider_for(lock)

@@ -13,7 +13,7 @@ import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from doorpin.adapters.db.access_models import LockCode
 from doorpin.adapters.db.models import Lock
@@ -25,6 +25,7 @@ from doorpin.services import audit
 from doorpin.services.alerts import raise_alert
 
 log = logging.getLogger("doorpin.lock_sync")
+_LOCK_ONLY = (lazyload(Lock.unit_links),)  # read-back never needs the lock's units (no selectin query)
 
 
 def verify_lock(
@@ -33,7 +34,7 @@ def verify_lock(
     """Read the lock back (when forced or due) and repair drift; returns the drift found."""
     now = app.clock.now()
     with app.db.reader() as session:
-        lock = session.get(Lock, (account_id, lock_id))
+        lock = session.get(Lock, (account_id, lock_id), options=_LOCK_ONLY)
         if lock is None:
             return 0
         if not force and lock.verified_at is not None and now - lock.verified_at < every:
@@ -46,7 +47,7 @@ def verify_lock(
     if isinstance(found, RetryLater):
         return 0
     with app.db.transaction() as session:
-        lock = session.get(Lock, (account_id, lock_id))
+        lock = session.get(Lock, (account_id, lock_id), options=_LOCK_ONLY)
         if lock is None:
             return 0
         drift = _reconcile(app, session, lock, list(found), now)
