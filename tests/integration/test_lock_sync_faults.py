@@ -83,6 +83,8 @@ def test_an_offline_lock_is_retried_with_backoff_alerted_and_caught_up(world: Sy
     [alert] = world.alerts("lock_unreachable")
     assert alert.closed_at == world.clock.now()
     assert world.alerts("lock_unreachable", open_only=True) == []
+    [arrival] = world.alerts("arrival_without_code")
+    assert arrival.closed_at == world.clock.now(), "the code is on the lock now: the arrival alert is over"
     health = world.health(entrance)
     assert (health["status"], health["failures"], health["pending_commands"]) == ("ok", 0, 0)
 

@@ -206,6 +206,8 @@ def _record(
         changed = _version(row) != command.version
         if isinstance(outcome, Done):
             _record_done(lock, row, command, outcome, now, changed, config)
+            if row.state == "programmed":  # the code is there after all: the arrival alert is over
+                close_alerts(session, account_id=account_id, at=now, dedupe_key=f"arrival_without_code:{row.id}")
         elif isinstance(outcome, RetryLater):
             _record_retry(session, lock, row, command, outcome, now, config)
         else:
