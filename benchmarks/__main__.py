@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, make_url, text
 
-from benchmarks import allocation
+from benchmarks import allocation, lock_sync
 from doorpin.adapters.db import migrate
 from doorpin.adapters.db.engine import Database
 
@@ -76,6 +76,7 @@ def on_postgresql(bench: Callable[[Database], dict[str, Any]]) -> dict[str, Any]
 
 def main() -> int:
     started = time.perf_counter()
+    sync_scale = lock_sync.scale_from_args(sys.argv[1:])  # --full: the 10,000 codes on 1,000 locks
     report: dict[str, Any] = {
         "python": platform.python_version(),
         "platform": platform.platform(),
@@ -86,6 +87,13 @@ def main() -> int:
                 "target": allocation.TARGET,
                 "sqlite": on_sqlite(allocation.run),
                 "postgresql": on_postgresql(allocation.run),
+            },
+            "lock_sync": {
+                "description": lock_sync.DESCRIPTION,
+                "target": lock_sync.TARGET,
+                "scale": sync_scale.as_dict(),
+                "sqlite": on_sqlite(lambda db: lock_sync.run(db, sync_scale)),
+                "postgresql": on_postgresql(lambda db: lock_sync.run(db, sync_scale)),
             },
         },
     }
