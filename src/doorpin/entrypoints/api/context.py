@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 from fastapi import Depends, Request, Security
@@ -59,6 +60,14 @@ def require(scope: Scope) -> Callable[..., Principal]:
         return caller
 
     return dependency
+
+
+@contextmanager
+def reading(app: AppServices, caller: Principal) -> Iterator[Session]:
+    """A session for a read. Keys that see PINs write an audit row per reveal, so theirs is a write
+    transaction; everyone else reads without taking SQLite's write lock."""
+    with app.db.transaction() if caller.sees_pins else app.db.reader() as session:
+        yield session
 
 
 def _fingerprint(app: AppServices, request: Request, body: BaseModel | None) -> str:

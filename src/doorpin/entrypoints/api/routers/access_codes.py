@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,7 +14,7 @@ from doorpin.adapters.db.access_models import AccessCode
 from doorpin.bootstrap import AppServices
 from doorpin.domain.local_time import load_timezone, to_instant
 from doorpin.domain.scopes import Scope
-from doorpin.entrypoints.api.context import require, run_write, services
+from doorpin.entrypoints.api.context import reading, require, run_write, services
 from doorpin.entrypoints.api.presenters import local_iso
 from doorpin.entrypoints.api.routers.common import ListParams, list_params
 from doorpin.entrypoints.api.schemas.access_codes import (
@@ -109,12 +107,6 @@ def _instants(session: Session, caller: Principal, property_id: str, data: dict[
         data["schedule"] = [{"days": w["days"], "from": w["from_"], "to": w["to"]} for w in data["schedule"]]
 
 
-@contextmanager
-def _reading(app: AppServices, caller: Principal) -> Iterator[Session]:
-    with app.db.transaction() if caller.sees_pins else app.db.reader() as session:
-        yield session
-
-
 @router.post("", status_code=201, response_model=AccessCodeOut)
 def create_access_code(
     body: AccessCodeCreate,
@@ -140,7 +132,7 @@ def list_access_codes(
     caller: Principal = Depends(require(Scope.READ)),
     app: AppServices = Depends(services),
 ) -> Page[AccessCodeOut]:
-    with _reading(app, caller) as session:
+    with reading(app, caller) as session:
         result = access_codes.list_access_codes(
             session, caller, access_codes.CodeFilters(property_id, kind), page.limit, page.cursor
         )
@@ -153,7 +145,7 @@ def get_access_code(
     caller: Principal = Depends(require(Scope.READ)),
     app: AppServices = Depends(services),
 ) -> AccessCodeOut:
-    with _reading(app, caller) as session:
+    with reading(app, caller) as session:
         return _present(session, app, caller, access_codes.get_access_code(session, caller, code_id))
 
 

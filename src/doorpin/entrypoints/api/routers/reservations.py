@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -15,7 +13,7 @@ from doorpin.adapters.db.models import Reservation
 from doorpin.bootstrap import AppServices
 from doorpin.domain.scopes import Scope
 from doorpin.domain.stays import StayStatus
-from doorpin.entrypoints.api.context import require, run_write, services
+from doorpin.entrypoints.api.context import reading, require, run_write, services
 from doorpin.entrypoints.api.presenters import reservation_out
 from doorpin.entrypoints.api.routers.common import ListParams, list_params
 from doorpin.entrypoints.api.schemas.common import ERROR_RESPONSES, Page
@@ -32,13 +30,6 @@ def _present(session: Session, app: AppServices, caller: Principal, row: Reserva
     prop = reservations.property_of(session, row)
     access = describe_access(session, app.vault, app.clock.now(), caller, row, prop)
     return reservation_out(row, ZoneInfo(prop.timezone), access)
-
-
-@contextmanager
-def _reading(app: AppServices, caller: Principal) -> Iterator[Session]:
-    """Reads by keys that see PINs write an audit row per reveal, so they need a write transaction."""
-    with app.db.transaction() if caller.sees_pins else app.db.reader() as session:
-        yield session
 
 
 @router.post("", status_code=201, response_model=ReservationOut)
@@ -71,7 +62,7 @@ def list_reservations(
     app: AppServices = Depends(services),
 ) -> Page[ReservationOut]:
     filters = reservations.ReservationFilters(property_id, status, unit_id, arriving_on, external_ref)
-    with _reading(app, caller) as session:
+    with reading(app, caller) as session:
         result = reservations.list_reservations(session, caller, filters, page.limit, page.cursor)
         return Page(data=[_present(session, app, caller, row) for row in result.items], next_cursor=result.next_cursor)
 
@@ -82,7 +73,7 @@ def get_reservation(
     caller: Principal = Depends(require(Scope.READ)),
     app: AppServices = Depends(services),
 ) -> ReservationOut:
-    with _reading(app, caller) as session:
+    with reading(app, caller) as session:
         return _present(session, app, caller, reservations.get_reservation(session, caller, reservation_id))
 
 
