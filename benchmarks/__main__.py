@@ -22,17 +22,14 @@ from sqlalchemy import create_engine, make_url, text
 from benchmarks import allocation, lock_sync
 from doorpin.adapters.db import migrate
 from doorpin.adapters.db.engine import Database
+from doorpin.config import with_psycopg_driver
 
 POSTGRES_ENV = "DOORPIN_TEST_POSTGRES_URL"
 
 
 def _postgres_admin_url() -> str | None:
     value = os.environ.get(POSTGRES_ENV, "").strip()
-    if not value:
-        return None
-    if value.startswith(("postgresql://", "postgres://")):
-        value = "postgresql+psycopg://" + value.split("://", 1)[1]
-    return value
+    return with_psycopg_driver(value) if value else None
 
 
 def on_sqlite(bench: Callable[[Database], dict[str, Any]]) -> dict[str, Any]:

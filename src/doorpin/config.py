@@ -92,12 +92,16 @@ def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(result)
 
 
+def with_psycopg_driver(url: str) -> str:
+    """psycopg 3 is our driver: accept the plain libpq form people paste (postgresql://…)."""
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
-    database_url = env.get("DOORPIN_DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
-    if database_url.startswith(("postgresql://", "postgres://")):
-        # psycopg 3 is our driver; accept the plain libpq form people paste.
-        database_url = "postgresql+psycopg://" + database_url.split("://", 1)[1]
+    database_url = with_psycopg_driver(env.get("DOORPIN_DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL)
     if not (database_url.startswith(("sqlite:///", "postgresql+psycopg://"))):
         raise ConfigError(
             "DOORPIN_DATABASE_URL must start with sqlite:/// or postgresql+psycopg:// (e.g. sqlite:///./doorpin.db)"

@@ -37,7 +37,7 @@ from doorpin.keyring import Keyring
 from doorpin.services import accounts, doors, properties, reservations
 from doorpin.services.clock import SystemClock
 from doorpin.services.principal import Principal
-from tests.e2e.server import SECRET_KEY, doorpin_command, doorpin_env
+from tests.e2e.server import SECRET_KEY, doorpin_command, doorpin_env, stop_process
 from tests.support.databases import (
     create_postgres_database,
     drop_postgres_database,
@@ -82,16 +82,6 @@ def _tail(path: Path, lines: int = 40) -> str:
         return f"(no {path.name})"
     text = path.read_text(errors="replace").splitlines()
     return "\n".join([f"--- {path.name} (last {min(lines, len(text))} of {len(text)} lines)", *text[-lines:]])
-
-
-def _terminate(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=STOP_TIMEOUT)
 
 
 @dataclass
@@ -162,7 +152,7 @@ def running_hub(workdir: Path, seed: int | None = None) -> Iterator[HubProcess]:
                     time.sleep(0.05)
             yield HubProcess(process, url, log_path, client)
     finally:
-        _terminate(process)
+        stop_process(process)
 
 
 @dataclass
@@ -228,7 +218,7 @@ class Workers:
 
     def stop_all(self) -> None:
         for process in self.running:
-            _terminate(process)
+            stop_process(process)
         self.running.clear()
 
     def logs(self, lines: int = 30) -> str:

@@ -185,7 +185,7 @@ def _wait_until_healthy(process: subprocess.Popen[bytes], base_url: str, log_pat
     )
 
 
-def _stop(process: subprocess.Popen[bytes]) -> int:
+def stop_process(process: subprocess.Popen[bytes]) -> int:
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         try:
@@ -239,7 +239,7 @@ def running_server(
         problem = _wait_until_healthy(process, base_url, log_path)
         if problem is None:
             break
-        _stop(process)
+        stop_process(process)
         if "address already in use" in problem.lower() and attempt < 4:
             continue  # another program took the port between our probe and the server's bind
         pytest.fail(problem, pytrace=False)
@@ -250,4 +250,4 @@ def running_server(
             server.http = client
             yield server
     finally:
-        _stop(process)
+        stop_process(process)

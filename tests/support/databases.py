@@ -12,17 +12,14 @@ from sqlalchemy import create_engine, make_url, text
 from doorpin.adapters.db import migrate
 from doorpin.adapters.db.engine import Database, make_engine
 from doorpin.adapters.db.schema import Base
+from doorpin.config import with_psycopg_driver
 
 POSTGRES_ENV = "DOORPIN_TEST_POSTGRES_URL"
 
 
 def postgres_admin_url() -> str | None:
     value = os.environ.get(POSTGRES_ENV, "").strip()
-    if not value:
-        return None
-    if value.startswith(("postgresql://", "postgres://")):
-        value = "postgresql+psycopg://" + value.split("://", 1)[1]
-    return value
+    return with_psycopg_driver(value) if value else None
 
 
 def create_postgres_database(admin_url: str, label: str = "t") -> str:
