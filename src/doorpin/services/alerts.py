@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from doorpin.adapters.db.access_models import Alert
+from doorpin.adapters.db.models import Lock
 from doorpin.ids import new_id
 
 
@@ -50,6 +51,24 @@ def raise_alert(
     )
     session.add(alert)
     return alert
+
+
+def alert_on_lock(
+    session: Session, lock: Lock, *, at: datetime, kind: str, severity: str, message: str, dedupe_key: str
+) -> Alert:
+    """An alert about one lock (unreachable, refusing codes, holding a stranger's code...)."""
+    return raise_alert(
+        session,
+        account_id=lock.account_id,
+        at=at,
+        kind=kind,
+        severity=severity,
+        message=message,
+        dedupe_key=dedupe_key,
+        property_id=lock.property_id,
+        subject_type="lock",
+        subject_id=lock.id,
+    )
 
 
 def close_alerts(session: Session, *, account_id: str, at: datetime, dedupe_key: str) -> int:

@@ -38,7 +38,7 @@ from doorpin.adapters.locks.pool import ProviderPool
 from doorpin.bootstrap import AppServices
 from doorpin.domain.sync_plan import Action, ClaimView, SyncTiming, backoff, plan, program_time
 from doorpin.metrics import ACTIVATION_LATENESS, SYNC_COMMANDS, SYNC_QUEUE_DEPTH
-from doorpin.services.alerts import close_alerts, raise_alert
+from doorpin.services.alerts import alert_on_lock, close_alerts
 from doorpin.services.lock_verify import verify_lock
 
 log = logging.getLogger("doorpin.lock_sync")
@@ -165,17 +165,14 @@ def _expire(session: Session, lock: Lock, row: LockCode, now: datetime) -> None:
     row.state, row.sync_due_at = "failed", None
     row.error_code = "window_ended"
     row.error_message = "the code's window ended before the lock could be programmed"
-    raise_alert(
+    alert_on_lock(
         session,
-        account_id=lock.account_id,
+        lock,
         at=now,
         kind="code_never_programmed",
         severity="critical",
         message=f"a code for {lock.name} never reached the lock before its window ended",
         dedupe_key=f"code_never_programmed:{row.id}",
-        property_id=lock.property_id,
-        subject_type="lock",
-        subject_id=lock.id,
     )
 
 
@@ -261,48 +258,39 @@ def _record_retry(
         delay = max(delay, timedelta(seconds=outcome.retry_after))
     row.sync_due_at = now + delay
     if row.attempts >= config.timing.alert_after_attempts:
-        raise_alert(
+        alert_on_lock(
             session,
-            account_id=lock.account_id,
+            lock,
             at=now,
             kind="lock_unreachable",
             severity="warning",
             message=f"{lock.name} has not accepted commands for {row.attempts} attempts ({outcome.code.value}); "
             "doorpin keeps trying",
             dedupe_key=f"lock_unreachable:{lock.id}",
-            property_id=lock.property_id,
-            subject_type="lock",
-            subject_id=lock.id,
         )
     if command.action == Action.PROGRAM and now >= row.valid_from:
-        raise_alert(
+        alert_on_lock(
             session,
-            account_id=lock.account_id,
+            lock,
             at=now,
             kind="arrival_without_code",
             severity="critical",
             message=f"a code that should already open {lock.name} is not on the lock ({outcome.code.value})",
             dedupe_key=f"arrival_without_code:{row.id}",
-            property_id=lock.property_id,
-            subject_type="lock",
-            subject_id=lock.id,
         )
 
 
 def _record_permanent(session: Session, lock: Lock, row: LockCode, outcome: PermanentFailure, now: datetime) -> None:
     row.state, row.sync_due_at = "failed", None
     row.error_code, row.error_message = outcome.code.value, outcome.message
-    raise_alert(
+    alert_on_lock(
         session,
-        account_id=lock.account_id,
+        lock,
         at=now,
         kind=outcome.code.value,
         severity="critical",
         message=f"{lock.name} refused a code: {outcome.message}",
         dedupe_key=f"{outcome.code.value}:{row.id}",
-        property_id=lock.property_id,
-        subject_type="lock",
-        subject_id=lock.id,
     )
 
 

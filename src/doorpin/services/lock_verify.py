@@ -22,7 +22,7 @@ from doorpin.adapters.locks.pool import ProviderPool
 from doorpin.bootstrap import AppServices
 from doorpin.metrics import SYNC_DRIFT
 from doorpin.services import audit
-from doorpin.services.alerts import raise_alert
+from doorpin.services.alerts import alert_on_lock
 
 log = logging.getLogger("doorpin.lock_sync")
 _LOCK_ONLY = (lazyload(Lock.unit_links),)  # read-back never needs the lock's units (no selectin query)
@@ -85,17 +85,14 @@ def _reconcile(app: AppServices, session: Session, lock: Lock, found: list[Devic
     unmanaged = [code for code in found if code.ref is None or code.ref not in known]
     for code in unmanaged:
         label = code.ref or f"slot {code.slot}"
-        raise_alert(
+        alert_on_lock(
             session,
-            account_id=lock.account_id,
+            lock,
             at=now,
             kind="unmanaged_code",
             severity="warning",
             message=f"{lock.name} holds a code doorpin did not put there ({label}); it was left in place",
             dedupe_key=f"unmanaged_code:{lock.id}:{label}",
-            property_id=lock.property_id,
-            subject_type="lock",
-            subject_id=lock.id,
         )
     return drift
 
