@@ -14,11 +14,9 @@ from doorpin.adapters.db.models import Property, Reservation
 from doorpin.adapters.pin_vault import PinVault
 from doorpin.domain.access_windows import stay_access_window
 from doorpin.domain.stays import LIVE_STATUSES
-from doorpin.services import audit
+from doorpin.services.pin_reveal import shown_pin
 from doorpin.services.principal import Principal
 from doorpin.services.stay_access import policy_of
-
-MASK = "••••••"
 
 
 @dataclass(frozen=True)
@@ -82,21 +80,16 @@ def describe_access(
         valid_from, valid_until = stay_access_window(stay.check_in, stay.check_out, policy_of(prop))
     pin: str | None = None
     if code is not None and stay.status in LIVE_STATUSES:
-        if caller.sees_pins:
-            pin = vault.open(code.pin_ciphertext, code.account_id, code.id)
-            audit.record(
-                session,
-                account_id=stay.account_id,
-                at=now,
-                actor_key_id=caller.key_id,
-                action="pin.revealed",
-                subject_type="reservation",
-                subject_id=stay.id,
-                property_id=stay.property_id,
-                details={"access_code_id": code.id},
-            )
-        else:
-            pin = MASK
+        pin = shown_pin(
+            session,
+            vault,
+            caller,
+            code,
+            at=now,
+            subject_type="reservation",
+            subject_id=stay.id,
+            details={"access_code_id": code.id},
+        )
     shared: list[str] = []
     if code is not None and code.holder == "unit" and stay.status in LIVE_STATUSES:
         shared = list(

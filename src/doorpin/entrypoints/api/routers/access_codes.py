@@ -26,8 +26,8 @@ from doorpin.entrypoints.api.schemas.access_codes import (
 )
 from doorpin.entrypoints.api.schemas.common import ERROR_RESPONSES, Page
 from doorpin.entrypoints.api.schemas.reservations import LockAccessOut
-from doorpin.services import access_codes, audit, properties
-from doorpin.services.access_view import MASK
+from doorpin.services import access_codes, properties
+from doorpin.services.pin_reveal import MASK, shown_pin
 from doorpin.services.principal import Principal
 
 router = APIRouter(prefix="/v1/access-codes", tags=["access codes"], responses=ERROR_RESPONSES)
@@ -49,20 +49,11 @@ def _state(code: AccessCode, now: datetime) -> str:
 def _present(session: Session, app: AppServices, caller: Principal, code: AccessCode) -> AccessCodeOut:
     tz = ZoneInfo(properties.get_property(session, caller, code.property_id).timezone)
     now = app.clock.now()
-    if caller.sees_pins and code.revoked_at is None:
-        pin = app.vault.open(code.pin_ciphertext, code.account_id, code.id)
-        audit.record(
-            session,
-            account_id=code.account_id,
-            at=now,
-            actor_key_id=caller.key_id,
-            action="pin.revealed",
-            subject_type="access_code",
-            subject_id=code.id,
-            property_id=code.property_id,
-        )
-    else:
-        pin = MASK
+    pin = (
+        shown_pin(session, app.vault, caller, code, at=now, subject_type="access_code", subject_id=code.id)
+        if code.revoked_at is None
+        else MASK
+    )
     latest = {row.lock_id: row for row in access_codes.claims_of(session, code)}
     return AccessCodeOut(
         id=code.id,
