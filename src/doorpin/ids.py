@@ -14,6 +14,7 @@ _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 
 PREFIXES = frozenset(
     {"acct", "key", "prop", "unit", "lock", "res", "ac", "evt", "dlv", "wh", "alrt", "lc", "aud", "tpl"}
+    | {"ae", "pep", "prr", "whd", "wha"}  # access events, push endpoints and receipts, webhook deliveries
 )
 
 

@@ -48,6 +48,7 @@ class AccessCode(Base):
     unit_ids: Mapped[list[Any] | None]  # doors asked for by unit (non-guest codes)
     revoked_at: Mapped[datetime | None]
     revoke_reason: Mapped[str | None] = mapped_column(String(64))
+    first_used_at: Mapped[datetime | None]  # the first granted key-in with this code
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -195,6 +195,7 @@ class Reservation(Base):
     access_error_message: Mapped[str | None] = mapped_column(Text)
     access_warnings: Mapped[list[Any] | None]
     pin_changed_reason: Mapped[str | None] = mapped_column(String(64))
+    first_used_at: Mapped[datetime | None]  # the first granted key-in with this stay's PIN
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(Integer, default=1)

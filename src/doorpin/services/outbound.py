@@ -1,0 +1,62 @@
+"""Events told to integrators: written to the webhook outbox in the caller's transaction.
+
+`emit` is called by the use case that caused the event (a PIN assigned, a code programmed, an
+access event ingested, an alert raised...), so an event is announced exactly when its cause
+commits. With no active subscription wanting the type, nothing is written. Event data never
+holds a PIN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from doorpin.adapters.db.event_models import WebhookDelivery, WebhookEvent, WebhookSubscription
+from doorpin.domain.event_types import EVENT_TYPES, matches
+from doorpin.ids import new_id
+
+ACTIVE = "active"
+PENDING = "pending"
+
+
+def emit(
+    session: Session,
+    *,
+    account_id: str,
+    type: str,
+    at: datetime,
+    data: Mapping[str, Any],
+    property_id: str | None = None,
+) -> WebhookEvent | None:
+    """Queue `type` for every active subscription of the account that wants it."""
+    assert type in EVENT_TYPES, type
+    subscriptions = session.scalars(
+        select(WebhookSubscription).where(
+            WebhookSubscription.account_id == account_id, WebhookSubscription.status == ACTIVE
+        )
+    ).all()
+    wanting = [sub for sub in subscriptions if matches(sub.events, type)]
+    if not wanting:
+        return None
+    event = WebhookEvent(
+        account_id=account_id, id=new_id("evt"), type=type, property_id=property_id, created_at=at, data=dict(data)
+    )
+    session.add(event)
+    for sub in wanting:
+        session.add(
+            WebhookDelivery(
+                account_id=account_id,
+                id=new_id("whd"),
+                subscription_id=sub.id,
+                event_id=event.id,
+                status=PENDING,
+                attempts=0,
+                next_attempt_at=at,
+                created_at=at,
+            )
+        )
+    return event
