@@ -25,6 +25,9 @@ class AppServices:
     # Defaults per lock provider (e.g. {"keypad": {"hub_url": ...}}); a lock's own settings win.
     provider_settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     sync_lease_seconds: float = 30.0
+    webhook_retry_base_seconds: float = 30.0
+    webhook_disable_after_hours: float = 72.0
+    events_poll_seconds: float = 2.0
     # Proxies whose X-Forwarded-For names the client (DOORPIN_TRUSTED_PROXIES); empty: none.
     trusted_proxies: tuple[str, ...] = ()
     # Guest messages: each channel's sender is built from its URL (None: not configured).
@@ -55,6 +58,9 @@ def build_services(settings: Settings, clock: Clock | None = None, check_schema:
         clock=clock or SystemClock(),
         provider_settings=providers,
         sync_lease_seconds=settings.sync_lease_seconds,
+        webhook_retry_base_seconds=settings.webhook_retry_base_seconds,
+        webhook_disable_after_hours=settings.webhook_disable_after_hours,
+        events_poll_seconds=settings.events_poll_seconds,
         trusted_proxies=settings.trusted_proxies,
         smtp_url=settings.smtp_url,
         sms_url=settings.sms_url,

@@ -32,6 +32,11 @@ class Settings:
     log_format: str
     keypad_hub_url: str | None = None
     sync_lease_seconds: float = 30.0
+    # Outgoing webhooks: first retry delay (doubling after), and how long a failing URL is kept.
+    webhook_retry_base_seconds: float = 30.0
+    webhook_disable_after_hours: float = 72.0
+    # How often the worker asks a polled lock provider for new access events.
+    events_poll_seconds: float = 2.0
     # Proxies whose X-Forwarded-For is believed (addresses or networks); empty: none is.
     trusted_proxies: tuple[str, ...] = ()
 
@@ -131,5 +136,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_format=log_format,
         keypad_hub_url=_url(env, "DOORPIN_KEYPAD_HUB_URL", ("http", "https")),
         sync_lease_seconds=_seconds(env, "DOORPIN_SYNC_LEASE_SECONDS", 30.0),
+        webhook_retry_base_seconds=_seconds(env, "DOORPIN_WEBHOOK_RETRY_BASE_SECONDS", 30.0),
+        webhook_disable_after_hours=_seconds(env, "DOORPIN_WEBHOOK_DISABLE_AFTER_HOURS", 72.0),
+        events_poll_seconds=_seconds(env, "DOORPIN_EVENTS_POLL_SECONDS", 2.0),
         trusted_proxies=_networks(env, "DOORPIN_TRUSTED_PROXIES"),
     )

@@ -2,7 +2,7 @@
 
 Each job claims its own due rows from the database, so any number of workers may run against
 PostgreSQL. Jobs: lock sync (the reconciler), rotation of shared access codes and guest messages
-(the delivery outbox); webhooks join them.
+(the delivery outbox), access events from polled locks, outgoing webhooks and the integrity sweep.
 """
 
 from __future__ import annotations
@@ -17,9 +17,12 @@ from datetime import timedelta
 from doorpin.adapters.locks.pool import ProviderPool
 from doorpin.adapters.messaging.senders import build_senders, close_senders
 from doorpin.bootstrap import AppServices
+from doorpin.services.event_polling import poll_lock_events
+from doorpin.services.integrity import sweep_code_clashes
 from doorpin.services.lock_sync import SyncConfig, run_sync_pass, worker_identity
 from doorpin.services.message_sending import run_delivery_pass
 from doorpin.services.waiting_stays import retry_waiting_stays
+from doorpin.services.webhook_delivery import run_webhook_pass
 
 log = logging.getLogger("doorpin.worker")
 
@@ -74,6 +77,9 @@ class Worker:
                 Job("rotate_shared_codes", lambda: _rotate_codes(services)),
                 Job("guest_messages", lambda: run_delivery_pass(services, self.senders)),
                 Job("retry_waiting_stays", _every(15, lambda: retry_waiting_stays(services))),
+                Job("lock_events", lambda: poll_lock_events(services, self.pool, self.identity)),
+                Job("webhooks", lambda: run_webhook_pass(services)),
+                Job("integrity_sweep", _every(60, lambda: sweep_code_clashes(services))),
             )
         )
         self.idle_seconds = idle_seconds

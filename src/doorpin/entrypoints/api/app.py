@@ -10,6 +10,8 @@ from doorpin.entrypoints.api.errors import install_error_handlers
 from doorpin.entrypoints.api.middleware import BodyGuardMiddleware, RequestContextMiddleware
 from doorpin.entrypoints.api.routers import (
     access_codes,
+    access_events,
+    alerts,
     api_keys,
     deliveries,
     doors,
@@ -18,7 +20,9 @@ from doorpin.entrypoints.api.routers import (
     message_callbacks,
     message_templates,
     properties,
+    provider_events,
     reservations,
+    webhooks,
 )
 from doorpin.entrypoints.web.guest import install_guest_pages
 
@@ -46,7 +50,7 @@ def create_app(app_services: AppServices) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     for module in (health, api_keys, properties, doors, reservations, deliveries, access_codes, events):
         app.include_router(module.router)
-    for module in (message_templates, message_callbacks):
+    for module in (access_events, alerts, webhooks, provider_events, message_templates, message_callbacks):
         app.include_router(module.router)
     install_guest_pages(app)
     return app
