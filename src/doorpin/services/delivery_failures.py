@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from doorpin.adapters.db.delivery_models import Delivery
 from doorpin.domain.deliveries import Status
-from doorpin.services import audit
+from doorpin.services import announcements, audit
 from doorpin.services.alerts import raise_alert
 
 log = logging.getLogger("doorpin.deliveries")
@@ -48,5 +48,6 @@ def fail_delivery(session: Session, row: Delivery, now: datetime, code: str, mes
         property_id=row.property_id,
         details={"delivery_id": row.id, "channel": row.channel, "reason": row.reason, "error_code": code},
     )
+    announcements.delivery_failed(session, row, now)
     GUEST_MESSAGES.labels(row.channel, "failed").inc()
     log.warning("delivery %s (%s) failed: %s", row.id, row.channel, code)

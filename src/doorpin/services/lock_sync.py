@@ -38,6 +38,7 @@ from doorpin.adapters.locks.pool import ProviderPool
 from doorpin.bootstrap import AppServices
 from doorpin.domain.sync_plan import Action, ClaimView, SyncTiming, backoff, plan, program_time
 from doorpin.metrics import ACTIVATION_LATENESS, SYNC_COMMANDS, SYNC_QUEUE_DEPTH
+from doorpin.services import announcements
 from doorpin.services.alerts import alert_on_lock, close_alerts
 from doorpin.services.lock_verify import verify_lock
 
@@ -162,6 +163,7 @@ def _plan_commands(app: AppServices, session: Session, lock: Lock, ref: LockRef,
 
 
 def _expire(session: Session, lock: Lock, row: LockCode, now: datetime) -> None:
+    before = row.state
     row.state, row.sync_due_at = "failed", None
     row.error_code = "window_ended"
     row.error_message = "the code's window ended before the lock could be programmed"
@@ -174,6 +176,7 @@ def _expire(session: Session, lock: Lock, row: LockCode, now: datetime) -> None:
         message=f"a code for {lock.name} never reached the lock before its window ended",
         dedupe_key=f"code_never_programmed:{row.id}",
     )
+    announcements.claim_state_changed(session, row, lock.property_id, before, now)
 
 
 def _send(provider: LockProvider, ref: LockRef, command: _Command) -> Outcome:
@@ -199,6 +202,7 @@ def _record(
         if lock is None or row is None:
             return
         lock.sync_lease_until = now + config.lease
+        before = row.state
         _record_health(session, lock, outcome, now, config)
         changed = _version(row) != command.version
         if isinstance(outcome, Done):
@@ -209,6 +213,7 @@ def _record(
             _record_retry(session, lock, row, command, outcome, now, config)
         else:
             _record_permanent(session, lock, row, outcome, now)
+        announcements.claim_state_changed(session, row, lock.property_id, before, now)
 
 
 def _record_done(

@@ -23,7 +23,7 @@ from doorpin.domain.access_windows import stay_access_window
 from doorpin.domain.code_policy import CodePolicy, PinScope
 from doorpin.domain.errors import DomainError
 from doorpin.domain.stays import LIVE_STATUSES, StayStatus
-from doorpin.services import audit
+from doorpin.services import announcements, audit
 from doorpin.services.alerts import close_alerts, raise_alert
 from doorpin.services.code_allocation import (
     Claim,
@@ -147,6 +147,8 @@ def place_claims(
         kept = existing.get(lock_id)
         if kept is None or kept.access_code_id != code.id:
             ctx.session.add(new_claim_row(ctx.vault, code, pin, claim, policy.reuse_cooldown, ctx.now, stay.id))
+    if stay.access_code_id != code.id:
+        announcements.pin_changed(ctx.session, stay, code, stay.access_code_id, ctx.now)
     stay.access_code_id = code.id
     stay.access_error_code = None
     stay.access_error_message = None

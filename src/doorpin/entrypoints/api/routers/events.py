@@ -1,4 +1,4 @@
-"""/v1/events: audit trail (and, as they are built, access events and alerts)."""
+"""/v1/events: the audit trail, access events and alerts in one feed."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/v1/events", tags=["events"], responses=ERROR_RESPONS
 
 class Subject(BaseModel):
     type: str
-    id: str
+    id: str | None
 
 
 class EventOut(BaseModel):
@@ -30,20 +30,26 @@ class EventOut(BaseModel):
     occurred_at: datetime
     property_id: str | None
     actor_key_id: str | None
-    subject: Subject
+    subject: Subject | None
     data: dict[str, Any]
 
 
 @router.get("", response_model=Page[EventOut])
 def list_events(
     page: ListParams = Depends(list_params),
-    type: str | None = Query(None, max_length=64, description="An event type or its prefix: audit, audit.pin"),
+    type: str | None = Query(
+        None,
+        max_length=64,
+        description="An event type or its family: audit, audit.pin.revealed, access, access.denied, alert",
+    ),
     property_id: str | None = Query(None, max_length=40),
     since: datetime | None = Query(None, description="Only events at or after this instant (ISO 8601)."),
     caller: Principal = Depends(require(Scope.READ)),
     app: AppServices = Depends(services),
 ) -> Page[EventOut]:
-    """Who did what, and when. Audit entries never contain a PIN."""
+    """What happened, oldest first: who changed access or saw a PIN (`audit.*`), who keyed in at
+    which door (`access.granted`, `access.denied`) and what needed a person (`alert.raised`).
+    No event contains a PIN."""
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=UTC)
     with app.db.reader() as session:
@@ -52,12 +58,12 @@ def list_events(
             data=[
                 EventOut(
                     id=row.id,
-                    type=events.event_type(row),
+                    type=row.type,
                     occurred_at=row.occurred_at,
                     property_id=row.property_id,
                     actor_key_id=row.actor_key_id,
-                    subject=Subject(type=row.subject_type, id=row.subject_id),
-                    data=row.details,
+                    subject=None if row.subject_type is None else Subject(type=row.subject_type, id=row.subject_id),
+                    data=row.data,
                 )
                 for row in result.items
             ],
