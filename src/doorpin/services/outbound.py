@@ -46,6 +46,7 @@ def emit(
         account_id=account_id, id=new_id("evt"), type=type, property_id=property_id, created_at=at, data=dict(data)
     )
     session.add(event)
+    session.flush()  # the deliveries refer to the event; without relationships the ORM would not order them
     for sub in wanting:
         session.add(
             WebhookDelivery(
