@@ -67,16 +67,16 @@ def _url(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | N
     return value
 
 
-def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+def _seconds(env: Mapping[str, str], name: str, default: float, minimum: float = 1, unit: str = "seconds") -> float:
     raw = env.get(name, "").strip()
     if not raw:
         return default
     try:
         value = float(raw)
     except ValueError:
-        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
-    if not 1 <= value <= 3600:
-        raise ConfigError(f"{name} must be between 1 and 3600 seconds")
+        raise ConfigError(f"{name} must be a number of {unit}, got {raw!r}") from None
+    if not minimum <= value <= 3600:
+        raise ConfigError(f"{name} must be between {minimum:g} and 3600 {unit}")
     return value
 
 
@@ -136,8 +136,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_format=log_format,
         keypad_hub_url=_url(env, "DOORPIN_KEYPAD_HUB_URL", ("http", "https")),
         sync_lease_seconds=_seconds(env, "DOORPIN_SYNC_LEASE_SECONDS", 30.0),
-        webhook_retry_base_seconds=_seconds(env, "DOORPIN_WEBHOOK_RETRY_BASE_SECONDS", 30.0),
-        webhook_disable_after_hours=_seconds(env, "DOORPIN_WEBHOOK_DISABLE_AFTER_HOURS", 72.0),
+        # A fraction of a second is allowed for the first retry, so tests and demos see retries at once.
+        webhook_retry_base_seconds=_seconds(env, "DOORPIN_WEBHOOK_RETRY_BASE_SECONDS", 30.0, minimum=0.1),
+        webhook_disable_after_hours=_seconds(env, "DOORPIN_WEBHOOK_DISABLE_AFTER_HOURS", 72.0, unit="hours"),
         events_poll_seconds=_seconds(env, "DOORPIN_EVENTS_POLL_SECONDS", 2.0),
         trusted_proxies=_networks(env, "DOORPIN_TRUSTED_PROXIES"),
     )

@@ -109,6 +109,7 @@ class WebhookSubscription(Base):
     account_id: Mapped[str] = mapped_column(ID, primary_key=True)
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     url: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
     events: Mapped[list[Any]]
     secret_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     status: Mapped[str] = mapped_column(String(16))  # active | disabled | deleted
