@@ -209,14 +209,10 @@ def list_deliveries(
     deliveries: list[WebhookDelivery] = list(page.items)
     if not deliveries:
         return Page([], page.next_cursor)
-    types = dict(
-        session.execute(
-            select(WebhookEvent.id, WebhookEvent.type).where(
-                WebhookEvent.account_id == principal.account_id,
-                WebhookEvent.id.in_({row.event_id for row in deliveries}),
-            )
-        ).tuples()
+    events = select(WebhookEvent.id, WebhookEvent.type).where(
+        WebhookEvent.account_id == principal.account_id, WebhookEvent.id.in_({row.event_id for row in deliveries})
     )
+    types: dict[str, str] = {row.id: row.type for row in session.execute(events)}
     attempts: dict[str, list[WebhookAttempt]] = {row.id: [] for row in deliveries}
     for attempt in session.scalars(
         select(WebhookAttempt)
