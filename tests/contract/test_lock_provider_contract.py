@@ -334,3 +334,25 @@ def test_repeated_wrong_codes_lock_the_keypad_out_for_a_while(harness: LockHarne
     assert harness.keypad(lock, PIN) == "granted"
     results = [e.result for e in events(harness.provider, lock).events]
     assert results == ["denied"] * 4 + ["lockout", "lockout", "granted"]
+
+
+def test_events_carry_the_lock_s_reason(harness: LockHarness) -> None:
+    lock = harness.new_lock(native_scheduling=True)
+    harness.set_clock(T0)
+    later = CodeSpec("claim-1", PIN, starts_at=T0 + timedelta(hours=1), ends_at=T0 + timedelta(hours=2))
+    assert isinstance(harness.provider.program(lock, later), Done)
+    harness.keypad(lock, PIN)  # a known code, outside its window
+    harness.set_clock(T0 + timedelta(minutes=90))
+    harness.keypad(lock, PIN)
+    for n in range(5):
+        harness.keypad(lock, f"90000{n}")
+    harness.keypad(lock, PIN)  # while locked out
+    fetched = events(harness.provider, lock)
+    assert [(e.result, e.code_ref, e.reason) for e in fetched.events] == [
+        ("denied", "claim-1", "outside_window"),
+        ("granted", "claim-1", None),
+        *[("denied", None, "unknown_code")] * 4,
+        ("lockout", None, "too_many_wrong_codes"),
+        ("lockout", None, "locked_out"),
+    ]
+    assert fetched.has_more is False

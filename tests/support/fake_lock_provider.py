@@ -88,6 +88,7 @@ class FakeLockProvider:
         self._seq = 0
         self.commands: Counter[str] = Counter()
         self.closed = False
+        self.events_page_size = 1000  # as the hub: more events wait for the next page (has_more)
 
     # -- test-side controls ----------------------------------------------------------------------
 
@@ -125,8 +126,9 @@ class FakeLockProvider:
         with self._guard:
             lock, now = self._lock(device_id), self.now()
             ref: str | None = None
+            reason: str | None = None
             if lock.lockout_until is not None and now < lock.lockout_until:
-                result = "lockout"
+                result, reason = "lockout", "locked_out"
             else:
                 lock.lockout_until = None
                 ref = next((c.ref for c in lock.codes.values() if c.pin == code), None)
@@ -138,16 +140,18 @@ class FakeLockProvider:
                     result = "granted" if inside or not lock.native_scheduling else "denied"
                     if result == "granted":
                         lock.wrong.clear()
+                    else:
+                        reason = "outside_window"
                 else:
                     lock.wrong = [at for at in lock.wrong if at > now - timedelta(seconds=lock.lockout_window_seconds)]
                     lock.wrong.append(now)
-                    result = "denied"
+                    result, reason = "denied", "unknown_code"
                     if len(lock.wrong) >= lock.lockout_after:
                         lock.wrong.clear()
                         lock.lockout_until = now + timedelta(seconds=lock.lockout_seconds)
-                        result = "lockout"
+                        result, reason = "lockout", "too_many_wrong_codes"
             self._seq += 1
-            lock.events.append(DeviceEvent(f"ev_{self._seq}", now, result, ref, code))
+            lock.events.append(DeviceEvent(f"ev_{self._seq}", now, result, ref, code, reason))
             return result
 
     # -- faults ----------------------------------------------------------------------------------
@@ -246,8 +250,9 @@ class FakeLockProvider:
         with self._guard:
             after = int(cursor) if cursor else 0
             newer = [e for e in self._lock(lock.device_id).events if int(e.event_id.removeprefix("ev_")) > after]
-            last = int(newer[-1].event_id.removeprefix("ev_")) if newer else after
-            return DeviceEvents([replace(e) for e in newer], str(last))
+            page = newer[: self.events_page_size]
+            last = int(page[-1].event_id.removeprefix("ev_")) if page else after
+            return DeviceEvents([replace(e) for e in page], str(last), has_more=len(newer) > len(page))
 
     def close(self) -> None:
         self.closed = True

@@ -106,12 +106,14 @@ class DeviceEvent:
     result: str  # granted | denied | lockout
     code_ref: str | None = None
     pin: str | None = None  # the digits entered, when the device reports them; never stored in clear
+    reason: str | None = None  # the device's word for it: unknown_code, outside_window, locked_out, ...
 
 
 @dataclass(frozen=True)
 class DeviceEvents:
     events: Sequence[DeviceEvent]
     cursor: str | None  # pass back to get only newer events
+    has_more: bool = False  # the device holds more events after this page: ask again now
 
 
 @runtime_checkable
@@ -131,7 +133,11 @@ class LockProvider(Protocol):
         ...
 
     def fetch_events(self, lock: LockRef, cursor: str | None) -> DeviceEvents | RetryLater:
-        """Access events newer than `cursor`."""
+        """Access events newer than `cursor` (from the oldest the device keeps when None), oldest first.
+
+        A provider with no device event list (its doors report nowhere doorpin can read) sets the
+        class attribute `polls_events = False`; the poller then leaves its locks alone.
+        """
         ...
 
     def close(self) -> None:

@@ -232,13 +232,15 @@ class KeypadProvider:
                     result=str(item["result"]),
                     code_ref=None if item.get("code_ref") is None else str(item["code_ref"]),
                     pin=None if item.get("pin") is None else str(item["pin"]),
+                    reason=None if item.get("reason") is None else str(item["reason"]),
                 )
                 for item in body["events"]
             ]
             next_cursor = body.get("cursor")
+            has_more = bool(body.get("has_more", False))
         except (ValueError, KeyError, TypeError, AttributeError):
             return RetryLater(ErrorCode.PROVIDER_ERROR, "the hub's events are unreadable")
-        return DeviceEvents(events, cursor if next_cursor is None else str(next_cursor))
+        return DeviceEvents(events, cursor if next_cursor is None else str(next_cursor), has_more)
 
     def close(self) -> None:
         with self._guard:

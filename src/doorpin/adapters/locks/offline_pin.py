@@ -33,6 +33,7 @@ log = logging.getLogger("doorpin.locks.offline_pin")
 class OfflinePinProvider:
     name = "offline_pin"
     reads_back = False
+    polls_events = False  # the door system pushes its events (provider endpoints); there is no list to read
 
     def __init__(self, settings: Mapping[str, Any]) -> None:
         self._client = httpx.Client(timeout=float(settings.get("timeout_seconds", 10)))
