@@ -33,6 +33,9 @@ class _State:
     fail_always: bool = False
     answer_headers: dict[str, str] = field(default_factory=dict)
     answer_body: bytes = b""
+    delay_seconds: float = 0.0  # how long each answer takes (to let concurrent senders overlap)
+    in_flight: int = 0
+    max_in_flight: int = 0  # the most requests ever being answered at the same time
     lock: threading.Lock = field(default_factory=threading.Lock)
     arrived: threading.Condition = field(init=False)
 
@@ -52,6 +55,12 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length)
         state = self.state
         with state.lock:
+            state.in_flight += 1
+            state.max_in_flight = max(state.max_in_flight, state.in_flight)
+            delay = state.delay_seconds
+        time.sleep(delay)
+        with state.lock:
+            state.in_flight -= 1
             failing = state.fail_always or state.fail_remaining > 0
             if state.fail_remaining > 0:
                 state.fail_remaining -= 1
@@ -95,6 +104,15 @@ class Receiver:
         with self.state.lock:
             self.state.fail_remaining, self.state.fail_status = count, status
             self.state.answer_body, self.state.answer_headers = body, dict(headers or {})
+
+    def answer_slowly(self, seconds: float) -> None:
+        with self.state.lock:
+            self.state.delay_seconds = seconds
+
+    @property
+    def max_in_flight(self) -> int:
+        with self.state.lock:
+            return self.state.max_in_flight
 
     def always_fail(self, status: int = 503) -> None:
         with self.state.lock:
