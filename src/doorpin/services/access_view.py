@@ -38,6 +38,7 @@ class AccessInfo:
     locks: list[LockAccess]
     warnings: list[dict[str, Any]] = field(default_factory=list)
     error: dict[str, str] | None = None
+    first_used_at: datetime | None = None  # the first key-in that opened a door with the stay's PIN
 
 
 def _state(stay: Reservation, code: AccessCode | None, live: list[LockCode], now: datetime) -> str:
@@ -123,4 +124,5 @@ def describe_access(
         ],
         warnings=list(stay.access_warnings or []),
         error=error,
+        first_used_at=stay.first_used_at,
     )

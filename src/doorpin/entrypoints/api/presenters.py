@@ -128,6 +128,7 @@ def access_out(info: AccessInfo, tz: ZoneInfo) -> AccessOut:
         ],
         warnings=info.warnings,
         error=info.error,
+        first_used_at=local_iso(info.first_used_at, tz) if info.first_used_at else None,
     )
 
 

@@ -81,7 +81,8 @@ def _present(session: Session, app: AppServices, caller: Principal, code: Access
                     updated_at=local_iso(row.updated_at, tz),
                 )
                 for row in latest.values()
-            ]
+            ],
+            first_used_at=local_iso(code.first_used_at, tz) if code.first_used_at else None,
         ),
         created_at=local_iso(code.created_at, tz),
         updated_at=local_iso(code.updated_at, tz),

@@ -45,6 +45,9 @@ class AccessCodeUpdate(StrictInput):
 
 class CodeAccessOut(BaseModel):
     locks: list[LockAccessOut]
+    first_used_at: str | None = Field(
+        default=None, description="When the code first opened a door (the lock's clock); null until then."
+    )
 
 
 class AccessCodeOut(BaseModel):

@@ -65,6 +65,9 @@ class AccessOut(BaseModel):
     locks: list[LockAccessOut]
     warnings: list[AccessWarningOut]
     error: dict[str, str] | None = Field(description="Why no PIN could be issued yet, e.g. code_space_exhausted.")
+    first_used_at: str | None = Field(
+        default=None, description="When the PIN first opened a door (the lock's clock); null until then."
+    )
 
 
 class PinSet(StrictInput):
