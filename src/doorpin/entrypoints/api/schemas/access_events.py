@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from doorpin.entrypoints.api.schemas.common import StrictInput
 
@@ -62,6 +62,13 @@ class PushedEventIn(BaseModel):
     code_ref: str | None = Field(default=None, max_length=200, description="The ref doorpin gave the code, if known.")
     pin: str | None = Field(default=None, max_length=32, description="The digits entered; never stored, only matched.")
     reason: str | None = Field(default=None, max_length=64)
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _an_instant(cls, value: datetime) -> datetime:
+        if not 1970 <= value.year < 9000:
+            raise ValueError("the year must be between 1970 and 8999")
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
     @model_validator(mode="after")
     def _names_a_lock(self) -> PushedEventIn:
