@@ -5,7 +5,9 @@ events reach only the endpoint's account's locks of that provider."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +22,8 @@ from tests.support.access import Building, building
 from tests.support.api import Tenant
 from tests.support.clock import FakeClock
 from tests.support.resources import assert_error, count_rows, create_lock, create_property, db_state, ok
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "access-events.md"
 
 
 @pytest.fixture
@@ -258,3 +262,19 @@ def test_old_receipts_are_pruned(house: Building, pusher: Pusher, clock: FakeClo
     clock.advance(minutes=20)
     ok(pusher.push({"events": []}))
     assert count_rows(services, "push_receipts") == 1
+
+
+def test_the_signing_code_published_in_the_docs_is_accepted(
+    house: Building, pusher: Pusher, clock: FakeClock, services: AppServices
+) -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    snippet = re.search(r"^```python\n(.*?)^```", text[text.index("<!-- sign-snippet") :], re.DOTALL | re.MULTILINE)
+    assert snippet is not None
+    namespace: dict[str, Any] = {}
+    exec(compile(snippet.group(1), str(DOCS), "exec"), namespace)
+    clock.set(datetime.now(UTC))  # the snippet signs with the real time
+    body, headers = namespace["signed_request"](
+        pusher.endpoint["secret"], [event(house.door_a["id"], "d-1", clock.now())]
+    )
+    answer = pusher.client.post(f"/v1/provider-events/{pusher.endpoint['id']}", content=body, headers=headers)
+    assert ok(answer)["stored"] == 1
