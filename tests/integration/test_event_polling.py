@@ -74,7 +74,10 @@ def test_polling_reads_a_real_hub_and_moves_the_cursor_with_the_events(
     assert (denied.reason, denied.attribution) == ("unknown_code", "unknown")
 
     assert events.poll() == 0
-    assert events.feed(door).cursor == feed.cursor
+    quiet = events.feed(door)
+    assert quiet.cursor == feed.cursor
+    assert (quiet.last_polled_at, quiet.lease_owner) == (world.clock.now(), None), "settled with the other quiet feeds"
+    assert quiet.next_poll_at == world.clock.now() + timedelta(seconds=world.services.events_poll_seconds)
     assert hub.keypad(door, pin) == "granted"
     assert events.poll() == 1
     assert int(events.feed(door).cursor or 0) > int(feed.cursor or 0)

@@ -56,15 +56,17 @@ _last_discovery: weakref.WeakKeyDictionary[ProviderPool, float] = weakref.WeakKe
 def discover_feeds(app: AppServices) -> int:
     """Give every lock without a feed row one, due now; returns how many were made."""
     now = app.clock.now()
+    without_feed = (
+        select(Lock.account_id, Lock.id)
+        .outerjoin(LockEventFeed, and_(LockEventFeed.account_id == Lock.account_id, LockEventFeed.lock_id == Lock.id))
+        .where(LockEventFeed.lock_id.is_(None))
+        .limit(1000)
+    )
+    with app.db.reader() as session:  # usually none: no write transaction for nothing
+        if not session.execute(without_feed).first():
+            return 0
     with app.db.transaction() as session:
-        missing = session.execute(
-            select(Lock.account_id, Lock.id)
-            .outerjoin(
-                LockEventFeed, and_(LockEventFeed.account_id == Lock.account_id, LockEventFeed.lock_id == Lock.id)
-            )
-            .where(LockEventFeed.lock_id.is_(None))
-            .limit(1000)
-        ).all()
+        missing = session.execute(without_feed).all()
         if not missing:
             return 0
         rows = [{"account_id": a, "lock_id": lock_id, "cursor": None, "next_poll_at": now} for a, lock_id in missing]
@@ -88,6 +90,9 @@ def _discover_when_due(app: AppServices, pool: ProviderPool, config: PollConfig)
 def lease_feeds(app: AppServices, owner: str, config: PollConfig) -> list[tuple[str, str]]:
     """Lease due feeds to `owner`, longest waiting first; returns (account_id, lock_id) pairs."""
     now = app.clock.now()
+    with app.db.reader() as session:  # most passes find nothing due: no write transaction then
+        if session.scalar(select(LockEventFeed.lock_id).where(LockEventFeed.next_poll_at <= now).limit(1)) is None:
+            return []
     with app.db.transaction() as session:
         query = (
             select(LockEventFeed)
@@ -180,31 +185,52 @@ def _park(app: AppServices, account_id: str, lock_id: str, owner: str, until: ti
         feed.lease_owner, feed.lease_until = None, None
 
 
+def _settle_quiet(app: AppServices, owner: str, keys: list[tuple[str, str]]) -> None:
+    """Feeds that had nothing new: due again after the interval, all in one transaction."""
+    now = app.clock.now()
+    with app.db.transaction() as session:
+        for key in sorted(keys):
+            feed = session.get(LockEventFeed, key, with_for_update=True)
+            if feed is None or feed.lease_owner != owner:
+                continue
+            feed.next_poll_at = now + timedelta(seconds=app.events_poll_seconds)
+            feed.last_polled_at, feed.last_error = now, None
+            feed.lease_owner, feed.lease_until = None, None
+
+
+@dataclass(frozen=True)
+class FeedOutcome:
+    stored: int = 0
+    quiet: bool = False  # answered, with nothing new: settled with the others, in one transaction
+
+
 def poll_feed(
     app: AppServices, pool: ProviderPool, account_id: str, lock_id: str, owner: str, config: PollConfig
-) -> int:
-    """Read a leased lock's new events, page by page; returns how many were stored."""
+) -> FeedOutcome:
+    """Read a leased lock's new events, page by page."""
     with app.db.reader() as session:
         feed = session.get(LockEventFeed, (account_id, lock_id))
         lock = session.get(Lock, (account_id, lock_id), options=_LOCK_ONLY)
         if feed is None or lock is None or feed.lease_owner != owner:
-            return 0
+            return FeedOutcome()
         cursor = feed.cursor
         try:
             provider = pool.provider_for(lock)
         except LookupError as exc:  # a provider that is not installed here
             _park(app, account_id, lock_id, owner, config.max_backoff, str(exc))
-            return 0
+            return FeedOutcome()
         ref = pool.ref_for(lock)
     if not getattr(provider, "polls_events", True):
         _park(app, account_id, lock_id, owner, _NOT_POLLED_RECHECK, None)
-        return 0
+        return FeedOutcome()
     stored = 0
     for number in range(1, config.pages_per_lease + 1):
         page = _fetch(provider, ref, cursor)
         if isinstance(page, RetryLater):
             _record_failure(app, account_id, lock_id, owner, page, config)
-            return stored
+            return FeedOutcome(stored)
+        if number == 1 and not page.events and not page.has_more and page.cursor == cursor:
+            return FeedOutcome(quiet=True)
         # A backlog longer than the lease's pages waits for the next poll, after the other locks.
         finished = not page.has_more or number == config.pages_per_lease
         count, kept = _store(app, account_id, lock_id, owner, cursor, page, done=finished)
@@ -212,7 +238,7 @@ def poll_feed(
         if finished or not kept:
             break
         cursor = page.cursor
-    return stored
+    return FeedOutcome(stored)
 
 
 def poll_lock_events(app: AppServices, pool: ProviderPool, owner: str, config: PollConfig | None = None) -> int:
@@ -223,16 +249,20 @@ def poll_lock_events(app: AppServices, pool: ProviderPool, owner: str, config: P
     if not leased:
         return 0
 
-    def serve(key: tuple[str, str]) -> int:
+    def serve(key: tuple[str, str]) -> FeedOutcome:
         try:
             return poll_feed(app, pool, key[0], key[1], owner, config)
         except Exception:  # one lock's trouble must not stop the others; its lease runs out
             log.exception("polling the events of lock %s failed", key[1])
-            return 0
+            return FeedOutcome()
 
     if config.parallel_locks <= 1 or len(leased) == 1:
-        return sum(serve(key) for key in leased)
-    with ThreadPoolExecutor(
-        max_workers=min(config.parallel_locks, len(leased)), thread_name_prefix="events"
-    ) as threads:
-        return sum(threads.map(serve, leased))
+        outcomes = [serve(key) for key in leased]
+    else:
+        workers = min(config.parallel_locks, len(leased))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="events") as threads:
+            outcomes = list(threads.map(serve, leased))
+    quiet = [key for key, outcome in zip(leased, outcomes, strict=True) if outcome.quiet]
+    if quiet:
+        _settle_quiet(app, owner, quiet)
+    return sum(outcome.stored for outcome in outcomes)
