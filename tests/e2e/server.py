@@ -15,7 +15,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -251,3 +251,37 @@ def running_server(
             yield server
     finally:
         stop_process(process)
+
+
+@contextlib.contextmanager
+def serving_with_worker(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, label: str, extra_env: Mapping[str, str] | None = None
+) -> Iterator[LiveServer]:
+    """`doorpin serve` with its embedded worker (and simulated keypad hub) on a fresh database."""
+    workdir: Path = tmp_path_factory.mktemp(f"{label}-{backend}")
+    with (
+        fresh_database(backend, workdir) as url,
+        running_server(
+            backend, url, workdir, secret_key=secret_key_for(backend), with_worker=True, extra_env=extra_env
+        ) as server,
+    ):
+        yield server
+
+
+def call(server: LiveServer, method: str, path: str, body: Any = None, expect: int = 200) -> Any:
+    """One API call with the server's admin key; its JSON answer (None when it has no body)."""
+    response = server.request(method, path, json=body)
+    assert response.status_code == expect, response.text
+    return response.json() if response.content else None
+
+
+def eventually(check: Callable[[], Any], what: str, deadline_seconds: float = 30.0) -> Any:
+    """`check()` until it answers something truthy (returned), failing the test after the deadline."""
+    deadline = time.monotonic() + deadline_seconds
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(0.25)
+    pytest.fail(f"{what} did not happen within {deadline_seconds:g} s (last seen: {last!r})")

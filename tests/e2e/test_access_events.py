@@ -6,53 +6,24 @@ happens at its doors. A guest's key-in shows on the stay within seconds, attribu
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.server import BACKENDS, LiveServer, fresh_database, running_server, secret_key_for
+from tests.e2e.server import BACKENDS, LiveServer, call, eventually, serving_with_worker
 
 pytestmark = pytest.mark.e2e
-DEADLINE_SECONDS = 30
 GUESSES = ["000000", "111111", "222222", "333333", "444444"]  # weak: never a generated PIN
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def serving(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    backend = str(request.param)
-    workdir: Path = tmp_path_factory.mktemp(f"access-events-{backend}")
-    with (
-        fresh_database(backend, workdir) as url,
-        running_server(
-            backend,
-            url,
-            workdir,
-            secret_key=secret_key_for(backend),
-            with_worker=True,
-            extra_env={"DOORPIN_EVENTS_POLL_SECONDS": "1"},
-        ) as server,
-    ):
+    with serving_with_worker(
+        str(request.param), tmp_path_factory, "access-events", {"DOORPIN_EVENTS_POLL_SECONDS": "1"}
+    ) as server:
         yield server
-
-
-def call(server: LiveServer, method: str, path: str, body: Any = None, expect: int = 200) -> Any:
-    response = server.request(method, path, json=body)
-    assert response.status_code == expect, response.text
-    return response.json()
-
-
-def eventually(check: Callable[[], Any], what: str) -> Any:
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.25)
-    pytest.fail(f"{what} did not happen within {DEADLINE_SECONDS} s (last seen: {last!r})")
 
 
 def keypad(server: LiveServer, lock_id: str, code: str) -> str:

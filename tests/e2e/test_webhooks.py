@@ -9,41 +9,23 @@ import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.e2e.server import BACKENDS, LiveServer, fresh_database, running_server, secret_key_for
+from tests.e2e.server import BACKENDS, LiveServer, call, serving_with_worker
 from tests.support.webhook_docs import documented_verifier
 from tests.support.webhook_receiver import ReceivedRequest, webhook_receiver
 
 pytestmark = pytest.mark.e2e
-DEADLINE_SECONDS = 30
+DEADLINE_SECONDS = 30.0
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def serving(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    backend = str(request.param)
-    workdir: Path = tmp_path_factory.mktemp(f"webhooks-{backend}")
-    with (
-        fresh_database(backend, workdir) as url,
-        running_server(
-            backend,
-            url,
-            workdir,
-            secret_key=secret_key_for(backend),
-            with_worker=True,
-            extra_env={"DOORPIN_WEBHOOK_RETRY_BASE_SECONDS": "0.2"},
-        ) as server,
-    ):
+    with serving_with_worker(
+        str(request.param), tmp_path_factory, "webhooks", {"DOORPIN_WEBHOOK_RETRY_BASE_SECONDS": "0.2"}
+    ) as server:
         yield server
-
-
-def call(server: LiveServer, method: str, path: str, body: Any = None, expect: int = 200) -> Any:
-    response = server.request(method, path, json=body)
-    assert response.status_code == expect, response.text
-    return response.json() if response.content else None
 
 
 def test_a_pin_assignment_reaches_a_flaky_receiver_exactly_once(serving: LiveServer) -> None:

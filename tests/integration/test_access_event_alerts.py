@@ -9,33 +9,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
-from doorpin.bootstrap import AppServices
 from tests.support.access import Building
 from tests.support.access_events import EventWorld, device_event
 from tests.support.api import Tenant
-from tests.support.clock import FakeClock
-from tests.support.fake_lock_provider import FakeLockProvider
 from tests.support.lock_sync import SyncWorld
 from tests.support.resources import ok
 
 WRONG = ["111333", "222444", "333555", "444666", "555777", "666888"]
-
-
-@pytest.fixture
-def world(services: AppServices, tenant: Tenant, clock: FakeClock) -> SyncWorld:
-    return SyncWorld(services, tenant, clock, FakeLockProvider(clock=clock.now))
-
-
-@pytest.fixture
-def events(world: SyncWorld) -> EventWorld:
-    return EventWorld(world)
-
-
-@pytest.fixture
-def house(world: SyncWorld) -> Building:
-    return world.building()
 
 
 def test_five_wrong_codes_within_a_minute_raise_one_alert_that_counts_more(

@@ -8,35 +8,16 @@ import json
 import threading
 from datetime import datetime, timedelta
 
-import pytest
 from sqlalchemy import select
 
 from doorpin.adapters.db.access_models import AccessCode
 from doorpin.adapters.db.event_models import AccessEvent, LockEventFeed
 from doorpin.adapters.locks.base import DeviceEvent
-from doorpin.bootstrap import AppServices
 from tests.support.access import Building, building
 from tests.support.access_events import EventWorld, device_event
 from tests.support.api import Tenant
-from tests.support.clock import FakeClock
-from tests.support.fake_lock_provider import FakeLockProvider
 from tests.support.lock_sync import SyncWorld
 from tests.support.resources import ok
-
-
-@pytest.fixture
-def world(services: AppServices, tenant: Tenant, clock: FakeClock) -> SyncWorld:
-    return SyncWorld(services, tenant, clock, FakeLockProvider(clock=clock.now))
-
-
-@pytest.fixture
-def events(world: SyncWorld) -> EventWorld:
-    return EventWorld(world)
-
-
-@pytest.fixture
-def house(world: SyncWorld) -> Building:
-    return world.building()
 
 
 def when(value: str | None) -> datetime:

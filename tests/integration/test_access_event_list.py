@@ -9,30 +9,12 @@ from typing import Any
 
 import pytest
 
-from doorpin.bootstrap import AppServices
 from doorpin.domain.scopes import Scope
 from tests.support.access import Building, building
 from tests.support.access_events import EventWorld, device_event
 from tests.support.api import Tenant
-from tests.support.clock import FakeClock
-from tests.support.fake_lock_provider import FakeLockProvider
 from tests.support.lock_sync import SyncWorld
 from tests.support.resources import assert_error, ok, walk
-
-
-@pytest.fixture
-def world(services: AppServices, tenant: Tenant, clock: FakeClock) -> SyncWorld:
-    return SyncWorld(services, tenant, clock, FakeLockProvider(clock=clock.now))
-
-
-@pytest.fixture
-def events(world: SyncWorld) -> EventWorld:
-    return EventWorld(world)
-
-
-@pytest.fixture
-def house(world: SyncWorld) -> Building:
-    return world.building()
 
 
 @pytest.fixture

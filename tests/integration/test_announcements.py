@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from doorpin.adapters.db.event_models import WebhookDelivery, WebhookEvent
@@ -18,14 +17,8 @@ from doorpin.services.message_sending import run_delivery_pass
 from tests.support.access import building, pin_of, put_pin, stay
 from tests.support.api import Tenant
 from tests.support.clock import FakeClock
-from tests.support.fake_lock_provider import FakeLockProvider
 from tests.support.lock_sync import SyncWorld
 from tests.support.resources import ok
-
-
-@pytest.fixture
-def world(services: AppServices, tenant: Tenant, clock: FakeClock) -> SyncWorld:
-    return SyncWorld(services, tenant, clock, FakeLockProvider(clock=clock.now))
 
 
 def subscribe(tenant: Tenant, *events: str) -> str:

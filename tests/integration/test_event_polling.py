@@ -10,13 +10,11 @@ import pytest
 
 from doorpin.adapters.locks.pool import ProviderPool
 from doorpin.adapters.locks.simulator import HubClient, start_hub_in_thread
-from doorpin.bootstrap import AppServices
 from doorpin.services.event_polling import PollConfig, discover_feeds, lease_feeds
 from tests.support.access import Building, building
 from tests.support.access_events import EventWorld
 from tests.support.api import Tenant
 from tests.support.clock import FakeClock
-from tests.support.fake_lock_provider import FakeLockProvider
 from tests.support.lock_sync import SyncWorld
 from tests.support.resources import create_lock, create_property
 
@@ -34,16 +32,6 @@ def hub(hub_url: str, clock: FakeClock) -> Iterator[HubClient]:
         client.set_clock(now=clock.now())  # the hub ticks on from the test's time
         yield client
         client.set_clock(offset_seconds=0)
-
-
-@pytest.fixture
-def world(services: AppServices, tenant: Tenant, clock: FakeClock) -> SyncWorld:
-    return SyncWorld(services, tenant, clock, FakeLockProvider(clock=clock.now))
-
-
-@pytest.fixture
-def events(world: SyncWorld) -> EventWorld:
-    return EventWorld(world)
 
 
 def on_the_hub(world: SyncWorld, hub_url: str) -> None:

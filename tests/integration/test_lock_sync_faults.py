@@ -6,25 +6,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
-from doorpin.bootstrap import AppServices
 from tests.support.access import Building
-from tests.support.api import Tenant
-from tests.support.clock import FakeClock
-from tests.support.fake_lock_provider import FakeLockProvider
 from tests.support.lock_sync import TIMING, SyncWorld
 from tests.support.resources import create_lock
-
-
-@pytest.fixture
-def world(services: AppServices, tenant: Tenant, clock: FakeClock) -> SyncWorld:
-    return SyncWorld(services, tenant, clock, FakeLockProvider(clock=clock.now))
-
-
-@pytest.fixture
-def house(world: SyncWorld) -> Building:
-    return world.building()
 
 
 def test_an_offline_lock_is_retried_with_backoff_alerted_and_caught_up(world: SyncWorld, house: Building) -> None:

@@ -57,11 +57,6 @@ def world(services: AppServices, tenant: Tenant, clock: FakeClock, fake: Interru
     return SyncWorld(services, tenant, clock, fake, SyncConfig(timing=TIMING, parallel_locks=1))
 
 
-@pytest.fixture
-def house(world: SyncWorld) -> Building:
-    return world.building()
-
-
 def change_stay(world: SyncWorld, reservation_id: str, changes: dict[str, Any], elapsed: timedelta) -> None:
     """Change the stay through the service layer, in its own transaction, `elapsed` after the
     command was planned."""

@@ -8,20 +8,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-import pytest
-
-from doorpin.bootstrap import AppServices
 from doorpin.services.lock_sync import lease_locks
-from tests.support.api import Tenant
-from tests.support.clock import FakeClock
-from tests.support.fake_lock_provider import FakeLockProvider
 from tests.support.lock_sync import SyncWorld
 from tests.support.resources import create_lock, create_property, create_unit, ok
-
-
-@pytest.fixture
-def world(services: AppServices, tenant: Tenant, clock: FakeClock) -> SyncWorld:
-    return SyncWorld(services, tenant, clock, FakeLockProvider(clock=clock.now))
 
 
 def test_the_locks_waiting_longest_are_leased_first(world: SyncWorld) -> None:

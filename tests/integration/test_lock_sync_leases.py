@@ -8,26 +8,10 @@ import threading
 from dataclasses import replace
 from datetime import timedelta
 
-import pytest
-
-from doorpin.bootstrap import AppServices
 from doorpin.services.lock_sync import SyncConfig, lease_locks, release_lock, sync_lock
 from tests.support.access import Building
-from tests.support.api import Tenant
-from tests.support.clock import FakeClock
-from tests.support.fake_lock_provider import FakeLockProvider
 from tests.support.lock_sync import SyncWorld
 from tests.support.resources import create_lock
-
-
-@pytest.fixture
-def world(services: AppServices, tenant: Tenant, clock: FakeClock) -> SyncWorld:
-    return SyncWorld(services, tenant, clock, FakeLockProvider(clock=clock.now))
-
-
-@pytest.fixture
-def house(world: SyncWorld) -> Building:
-    return world.building()
 
 
 def lease(world: SyncWorld, owner: str, config: SyncConfig | None = None) -> set[str]:

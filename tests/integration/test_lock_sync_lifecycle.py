@@ -7,23 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from doorpin.bootstrap import AppServices
 from tests.support.access import Building
-from tests.support.api import Tenant
-from tests.support.clock import FakeClock
-from tests.support.fake_lock_provider import FakeLockProvider
 from tests.support.lock_sync import SyncWorld
 from tests.support.resources import ok
-
-
-@pytest.fixture
-def world(services: AppServices, tenant: Tenant, clock: FakeClock) -> SyncWorld:
-    return SyncWorld(services, tenant, clock, FakeLockProvider(clock=clock.now))
-
-
-@pytest.fixture
-def house(world: SyncWorld) -> Building:
-    return world.building()
 
 
 def test_a_stay_is_programmed_on_its_unit_door_and_the_entrance_only(world: SyncWorld, house: Building) -> None:

@@ -6,26 +6,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from doorpin.adapters.locks.base import CodeSpec, Done, LockRef
-from doorpin.bootstrap import AppServices
 from tests.support.access import Building
-from tests.support.api import Tenant
-from tests.support.clock import FakeClock
-from tests.support.fake_lock_provider import FakeLockProvider
 from tests.support.lock_sync import SyncWorld
 from tests.support.resources import ok
-
-
-@pytest.fixture
-def world(services: AppServices, tenant: Tenant, clock: FakeClock) -> SyncWorld:
-    return SyncWorld(services, tenant, clock, FakeLockProvider(clock=clock.now))
-
-
-@pytest.fixture
-def house(world: SyncWorld) -> Building:
-    return world.building()
 
 
 def drift_events(world: SyncWorld, kind: str) -> list[str]:

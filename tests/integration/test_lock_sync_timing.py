@@ -9,27 +9,13 @@ from typing import Any
 
 import pytest
 
-from doorpin.bootstrap import AppServices
 from doorpin.domain.sync_plan import SyncTiming
 from tests.support.access import Building
-from tests.support.api import Tenant
-from tests.support.clock import FakeClock
-from tests.support.fake_lock_provider import FakeLockProvider
 from tests.support.lock_sync import SyncWorld
 from tests.support.resources import ok
 
 LEAD = SyncTiming().lead
 HORIZON = SyncTiming().horizon
-
-
-@pytest.fixture
-def world(services: AppServices, tenant: Tenant, clock: FakeClock) -> SyncWorld:
-    return SyncWorld(services, tenant, clock, FakeLockProvider(clock=clock.now))
-
-
-@pytest.fixture
-def house(world: SyncWorld) -> Building:
-    return world.building()
 
 
 @pytest.fixture
