@@ -63,4 +63,7 @@ def test_the_readme_tour_runs_against_a_live_server(live_server: LiveServer, tmp
     assert re.search(r'\{"data":\[\{"id":"res_[0-9a-z]+"[^\n]*"external_ref":"4711"', output), output
     assert output.count('"external_ref":"4711"') == 2, output  # the GET and the filtered list
     assert '"code":"invalid_window"' in output, output
+    # The audit trail tells the PIN's life: assigned, shown to the key that created the stay, revoked.
+    for action in ("pin.assigned", "pin.revealed", "pin.revoked"):
+        assert f'"type":"audit.{action}"' in output, output
     assert result.stderr == "", result.stderr
