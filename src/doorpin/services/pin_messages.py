@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session
 
 from doorpin.adapters.db.models import Reservation
 from doorpin.adapters.pin_vault import PinVault
+from doorpin.services import unit_mates
 from doorpin.services.clock import Clock
-from doorpin.services.guest_messages import plan_guest_messages, snapshot
+from doorpin.services.guest_messages import snapshot
 from doorpin.services.pin_setting import set_stay_pin
 from doorpin.services.principal import Principal
 from doorpin.services.reservations import property_of
-from doorpin.services.stay_access import live_stays_of_unit
 
 
 def set_pin_and_notify(
@@ -25,15 +25,9 @@ def set_pin_and_notify(
 ) -> Reservation:
     # Looked up quietly: `set_stay_pin` answers for a missing stay, with its own checks in their order.
     stay = session.get(Reservation, (principal.account_id, reservation_id))
-    affected: dict[str, Reservation] = {}
+    mates: unit_mates.UnitMates = []
     if stay is not None:
-        others = live_stays_of_unit(session, stay.account_id, stay.unit_id) if stay.unit_id else []
-        affected = {row.id: row for row in [stay, *others]}
-    before = {row_id: snapshot(row) for row_id, row in affected.items()}
+        mates = [(stay, snapshot(stay)), *unit_mates.before_change(session, stay.account_id, [stay.unit_id], stay.id)]
     result = set_stay_pin(session, vault, clock, principal, reservation_id, pin)
-    now = clock.now()
-    prop = property_of(session, result)
-    for row_id, row in affected.items():
-        if row.access_code_id != before[row_id].access_code_id:
-            plan_guest_messages(session, vault, now, row, prop, before[row_id])
+    unit_mates.tell_changed(session, vault, clock.now(), property_of(session, result), mates)
     return result

@@ -21,6 +21,7 @@ from doorpin.domain.local_time import load_timezone, local_day_bounds, parse_tim
 from doorpin.domain.scopes import Scope
 from doorpin.domain.stays import StayStatus, check_transition
 from doorpin.ids import new_id
+from doorpin.services import unit_mates
 from doorpin.services.clock import Clock
 from doorpin.services.guest_messages import plan_guest_messages, snapshot
 from doorpin.services.pagination import Page, paginate
@@ -119,8 +120,10 @@ def create_reservation(
     )
     session.add(row)
     session.flush()
+    mates = unit_mates.before_change(session, row.account_id, [row.unit_id], row.id)
     _refresh_access(session, vault, now, principal, row, prop, "created")
     plan_guest_messages(session, vault, now, row, prop, None)
+    unit_mates.tell_changed(session, vault, now, prop, mates)
     return row
 
 
@@ -175,12 +178,15 @@ def update_reservation(
     row.version += 1
     session.flush()
     after = (row.status, row.unit_id, row.check_in, row.check_out)
+    mates: unit_mates.UnitMates = []
     if after != before:
         reason = (
             "status_changed" if after[0] != before[0] else "unit_changed" if after[1] != before[1] else "dates_changed"
         )
+        mates = unit_mates.before_change(session, row.account_id, [before[1], after[1]], row.id)
         _refresh_access(session, vault, row.updated_at, principal, row, prop, reason)
     plan_guest_messages(session, vault, row.updated_at, row, prop, guest_before)
+    unit_mates.tell_changed(session, vault, row.updated_at, prop, mates)
     return row
 
 

@@ -15,7 +15,7 @@ from doorpin.domain.deliveries import MAX_ATTEMPTS
 from tests.integration.messages.conftest import book, deliveries, guest_property, pin_of
 from tests.support.api import Tenant
 from tests.support.clock import FakeClock
-from tests.support.resources import ok
+from tests.support.resources import create_lock, create_unit, ok
 from tests.support.smtp_server import SmtpServer
 
 # The fake clock starts on Monday 2026-06-01 12:00 UTC. Lisbon is UTC+1 in June.
@@ -210,3 +210,35 @@ def test_guests_get_the_message_in_their_language_with_dates_written_in_it(
         body = message.get_body(preferencelist=("plain",))
         assert body is not None
         assert line in body.get_content()
+
+
+def test_a_unit_pin_forced_to_change_by_editing_one_stay_re_delivers_it_to_every_stay_of_the_unit(
+    tenant: Tenant, clock: FakeClock, smtp: SmtpServer, send: Callable[[], int]
+) -> None:
+    prop, unit = guest_property(tenant)
+    ok(tenant.patch(f"/v1/properties/{prop['id']}", {"code_policy": {"pin_scope": "unit"}}))
+    other_door = create_lock(tenant, prop["id"], "Room 14 door")
+    other_unit = create_unit(tenant, prop["id"], "Room 14", lock_ids=[other_door["id"]])
+    first = book(tenant, prop, unit, "2026-06-01", "2026-06-04", email="first@guest.example")
+    second = book(tenant, prop, unit, "2026-06-02", "2026-06-05", email="second@guest.example")
+    ok(tenant.put(f"/v1/reservations/{first['id']}/pin", {"pin": "583920"}))
+    # Room 14's guests get the same digits weeks later: no overlap on the shared entrance, no clash.
+    later = book(tenant, prop, other_unit, "2026-06-20", "2026-06-22", email="later@guest.example")
+    ok(tenant.put(f"/v1/reservations/{later['id']}/pin", {"pin": "583920"}))
+    clock.advance(days=1)
+    send()
+    assert sorted(r.rcpt_tos[0] for r in smtp.received) == ["first@guest.example", "second@guest.example"]
+
+    # The first guest extends into Room 14's dates: Room 12's PIN would clash on the entrance, so
+    # the unit gets a new one — for the second guest too, who must hear of it.
+    ok(tenant.patch(f"/v1/reservations/{first['id']}", {"check_out": "2026-06-21"}))
+    new_pin = pin_of(tenant, second)
+    assert new_pin != "583920"
+    assert pin_of(tenant, first) == new_pin
+    assert [d["reason"] for d in deliveries(tenant, second)] == ["pre_arrival", "pin_changed"]
+    send()
+    changed = {r.rcpt_tos[0]: r for r in smtp.received[2:]}
+    assert sorted(changed) == ["first@guest.example", "second@guest.example"]
+    body = changed["second@guest.example"].message.get_body(preferencelist=("plain",))
+    assert body is not None
+    assert f"Your code: {new_pin}" in body.get_content()
