@@ -27,6 +27,7 @@ class AppServices:
     sync_lease_seconds: float = 30.0
     webhook_retry_base_seconds: float = 30.0
     webhook_disable_after_hours: float = 72.0
+    webhook_retention_days: float = 30.0  # finished deliveries, their attempts and events
     events_poll_seconds: float = 2.0
     # Proxies whose X-Forwarded-For names the client (DOORPIN_TRUSTED_PROXIES); empty: none.
     trusted_proxies: tuple[str, ...] = ()
@@ -60,6 +61,7 @@ def build_services(settings: Settings, clock: Clock | None = None, check_schema:
         sync_lease_seconds=settings.sync_lease_seconds,
         webhook_retry_base_seconds=settings.webhook_retry_base_seconds,
         webhook_disable_after_hours=settings.webhook_disable_after_hours,
+        webhook_retention_days=settings.webhook_retention_days,
         events_poll_seconds=settings.events_poll_seconds,
         trusted_proxies=settings.trusted_proxies,
         smtp_url=settings.smtp_url,

@@ -35,6 +35,8 @@ class Settings:
     # Outgoing webhooks: first retry delay (doubling after), and how long a failing URL is kept.
     webhook_retry_base_seconds: float = 30.0
     webhook_disable_after_hours: float = 72.0
+    # How long finished webhook deliveries (and their attempts and events) are kept.
+    webhook_retention_days: float = 30.0
     # How often the worker asks a polled lock provider for new access events.
     events_poll_seconds: float = 2.0
     # Proxies whose X-Forwarded-For is believed (addresses or networks); empty: none is.
@@ -67,7 +69,9 @@ def _url(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | N
     return value
 
 
-def _seconds(env: Mapping[str, str], name: str, default: float, minimum: float = 1, unit: str = "seconds") -> float:
+def _seconds(
+    env: Mapping[str, str], name: str, default: float, minimum: float = 1, unit: str = "seconds", maximum: float = 3600
+) -> float:
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -75,8 +79,8 @@ def _seconds(env: Mapping[str, str], name: str, default: float, minimum: float =
         value = float(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a number of {unit}, got {raw!r}") from None
-    if not minimum <= value <= 3600:
-        raise ConfigError(f"{name} must be between {minimum:g} and 3600 {unit}")
+    if not minimum <= value <= maximum:
+        raise ConfigError(f"{name} must be between {minimum:g} and {maximum:g} {unit}")
     return value
 
 
@@ -139,6 +143,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         # A fraction of a second is allowed for the first retry, so tests and demos see retries at once.
         webhook_retry_base_seconds=_seconds(env, "DOORPIN_WEBHOOK_RETRY_BASE_SECONDS", 30.0, minimum=0.1),
         webhook_disable_after_hours=_seconds(env, "DOORPIN_WEBHOOK_DISABLE_AFTER_HOURS", 72.0, unit="hours"),
+        webhook_retention_days=_seconds(env, "DOORPIN_WEBHOOK_RETENTION_DAYS", 30.0, unit="days", maximum=3650),
         events_poll_seconds=_seconds(env, "DOORPIN_EVENTS_POLL_SECONDS", 2.0),
         trusted_proxies=_networks(env, "DOORPIN_TRUSTED_PROXIES"),
     )

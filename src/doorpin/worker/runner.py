@@ -2,7 +2,8 @@
 
 Each job claims its own due rows from the database, so any number of workers may run against
 PostgreSQL. Jobs: lock sync (the reconciler), rotation of shared access codes and guest messages
-(the delivery outbox), access events from polled locks, outgoing webhooks and the integrity sweep.
+(the delivery outbox), access events from polled locks, outgoing webhooks (and, hourly, their
+retention) and the integrity sweep.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from doorpin.services.lock_sync import SyncConfig, run_sync_pass, worker_identit
 from doorpin.services.message_sending import run_delivery_pass
 from doorpin.services.waiting_stays import retry_waiting_stays
 from doorpin.services.webhook_delivery import run_webhook_pass
+from doorpin.services.webhook_retention import prune_webhook_outbox
 
 log = logging.getLogger("doorpin.worker")
 
@@ -79,6 +81,7 @@ class Worker:
                 Job("retry_waiting_stays", _every(15, lambda: retry_waiting_stays(services))),
                 Job("lock_events", lambda: poll_lock_events(services, self.pool, self.identity)),
                 Job("webhooks", lambda: run_webhook_pass(services)),
+                Job("webhook_retention", _every(3600, lambda: prune_webhook_outbox(services))),
                 Job("integrity_sweep", _every(60, lambda: sweep_code_clashes(services))),
             )
         )

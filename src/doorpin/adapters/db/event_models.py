@@ -150,6 +150,8 @@ class WebhookDelivery(Base):
         UniqueConstraint("account_id", "subscription_id", "event_id", name="uq_webhook_deliveries_event"),
         Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
         Index("ix_webhook_deliveries_subscription", "account_id", "subscription_id", "id"),
+        # Deleting an old event (retention) checks that no delivery still refers to it.
+        Index("ix_webhook_deliveries_event", "account_id", "event_id"),
     )
 
     account_id: Mapped[str] = mapped_column(ID, primary_key=True)
