@@ -37,12 +37,18 @@ def test_an_offline_lock_is_retried_with_backoff_alerted_and_caught_up(world: Sy
         assert world.converge() == 0, "not retried before its time"
         assert world.health(entrance)["status"] == ("degraded" if attempt < 3 else "unreachable")  # 3: API.md
         alerts = world.alerts("lock_unreachable")
+        at_risk = world.alerts("arrival_at_risk")
         if attempt < TIMING.alert_after_attempts:
             assert alerts == []
+            assert at_risk == []
         else:
             [alert] = alerts
             assert (alert.subject_id, alert.severity, alert.closed_at) == (entrance, "warning", None)
             assert alert.occurrences == attempt - TIMING.alert_after_attempts + 1, "one alert, counted again"
+            [risk] = at_risk  # ahead of the arrival: the stay whose code is missing is named
+            assert (risk.subject_id, risk.severity, risk.closed_at) == (entrance, "critical", None)
+            assert res["id"] in risk.message
+            assert valid_from.isoformat() in risk.message
         world.clock.set(claim.sync_due_at)
         assert world.converge() == 1
     assert world.health(entrance)["status"] == "unreachable"
@@ -54,6 +60,7 @@ def test_an_offline_lock_is_retried_with_backoff_alerted_and_caught_up(world: Sy
     [arrival] = world.alerts("arrival_without_code")
     assert (arrival.subject_id, arrival.severity, arrival.closed_at) == (entrance, "critical", None)
     assert world.on_lock(entrance) == {}
+    assert world.alerts("arrival_at_risk", open_only=True) == [], "replaced by the arrival alert"
 
     # The lock comes back: the code arrives at the next attempt and the unreachable alert closes.
     world.fake.set_faults(entrance)
@@ -71,6 +78,26 @@ def test_an_offline_lock_is_retried_with_backoff_alerted_and_caught_up(world: Sy
     assert arrival.closed_at == world.clock.now(), "the code is on the lock now: the arrival alert is over"
     health = world.health(entrance)
     assert (health["status"], health["failures"], health["pending_commands"]) == ("ok", 0, 0)
+
+
+def test_a_lock_back_before_the_arrival_closes_the_arrival_at_risk_alert(world: SyncWorld, house: Building) -> None:
+    entrance = house.entrance["id"]
+    world.fake.set_faults(entrance, offline=True)
+    res = world.stay(house, house.unit_a["id"], starts_in=timedelta(minutes=55))
+    [claim_id] = [row.id for row in world.claims(reservation_id=res["id"]) if row.lock_id == entrance]
+    world.converge()
+    for _ in range(TIMING.alert_after_attempts - 1):
+        world.clock.set(world.claim(claim_id).sync_due_at or world.clock.now())
+        world.converge()
+    assert len(world.alerts("arrival_at_risk", open_only=True)) == 1
+    assert world.clock.now() < world.claim(claim_id).valid_from
+
+    world.fake.set_faults(entrance)
+    world.clock.set(world.claim(claim_id).sync_due_at or world.clock.now())
+    assert world.converge() == 1
+    assert world.lock_states(res["id"])[entrance] == "programmed"
+    assert world.alerts("arrival_at_risk", open_only=True) == []
+    assert world.alerts("arrival_without_code") == []
 
 
 def test_backoff_is_bounded(world: SyncWorld, house: Building) -> None:

@@ -207,8 +207,9 @@ def _record(
         changed = _version(row) != command.version
         if isinstance(outcome, Done):
             _record_done(lock, row, command, outcome, now, changed, config)
-            if row.state == "programmed":  # the code is there after all: the arrival alert is over
+            if row.state == "programmed":  # the code is there after all: the arrival alerts are over
                 close_alerts(session, account_id=account_id, at=now, dedupe_key=f"arrival_without_code:{row.id}")
+                close_alerts(session, account_id=account_id, at=now, dedupe_key=f"arrival_at_risk:{row.id}")
         elif isinstance(outcome, RetryLater):
             _record_retry(session, lock, row, command, outcome, now, config)
         else:
@@ -273,7 +274,9 @@ def _record_retry(
             "doorpin keeps trying",
             dedupe_key=f"lock_unreachable:{lock.id}",
         )
-    if command.action == Action.PROGRAM and now >= row.valid_from:
+    if command.action != Action.PROGRAM:
+        return
+    if now >= row.valid_from:
         alert_on_lock(
             session,
             lock,
@@ -282,6 +285,19 @@ def _record_retry(
             severity="critical",
             message=f"a code that should already open {lock.name} is not on the lock ({outcome.code.value})",
             dedupe_key=f"arrival_without_code:{row.id}",
+        )
+        close_alerts(session, account_id=lock.account_id, at=now, dedupe_key=f"arrival_at_risk:{row.id}")
+    elif row.attempts >= config.timing.alert_after_attempts:
+        holder = f"the stay {row.reservation_id}" if row.reservation_id else f"the access code {row.access_code_id}"
+        alert_on_lock(
+            session,
+            lock,
+            at=now,
+            kind="arrival_at_risk",
+            severity="critical",
+            message=f"{lock.name} is not taking the code {holder} needs from {row.valid_from.isoformat()} "
+            f"({row.attempts} attempts, {outcome.code.value}): check the lock before then",
+            dedupe_key=f"arrival_at_risk:{row.id}",
         )
 
 
