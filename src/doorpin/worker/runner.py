@@ -22,6 +22,7 @@ from doorpin.services.event_polling import poll_lock_events
 from doorpin.services.integrity import sweep_code_clashes
 from doorpin.services.lock_sync import SyncConfig, run_sync_pass, worker_identity
 from doorpin.services.message_sending import run_delivery_pass
+from doorpin.services.quiet_locks import verify_quiet_locks
 from doorpin.services.waiting_stays import retry_waiting_stays
 from doorpin.services.webhook_delivery import run_webhook_pass
 from doorpin.services.webhook_retention import prune_webhook_outbox
@@ -76,6 +77,10 @@ class Worker:
             if jobs is not None
             else (
                 Job("lock_sync", lambda: run_sync_pass(services, self.pool, self.identity, config)),
+                Job(
+                    "verify_quiet_locks",
+                    _every(15, lambda: verify_quiet_locks(services, self.pool, self.identity, config)),
+                ),
                 Job("rotate_shared_codes", lambda: _rotate_codes(services)),
                 Job("guest_messages", lambda: run_delivery_pass(services, self.senders)),
                 Job("retry_waiting_stays", _every(15, lambda: retry_waiting_stays(services))),
