@@ -22,6 +22,13 @@ class Principal:
     def reaches(self, property_id: str) -> bool:
         return self.property_ids is None or property_id in self.property_ids
 
+    def require_whole_account(self, scope: Scope, refusal: str) -> None:
+        """`scope`, on a key that reaches every property: for things that serve the whole account
+        (webhook subscriptions, provider endpoints). `refusal` says why a limited key may not."""
+        self.require(scope)
+        if self.property_ids is not None:
+            raise DomainError("forbidden", refusal)
+
     @property
     def sees_pins(self) -> bool:
         return may_see_pins(self.scopes)

@@ -35,11 +35,9 @@ class CreatedEndpoint:
 
 
 def _authorize(principal: Principal) -> None:
-    principal.require(Scope.ADMIN)
-    if principal.property_ids is not None:
-        raise DomainError(
-            "forbidden", "a key limited to some properties cannot manage provider endpoints: they serve every property"
-        )
+    principal.require_whole_account(
+        Scope.ADMIN, "a key limited to some properties cannot manage provider endpoints: they serve every property"
+    )
 
 
 def create_endpoint(

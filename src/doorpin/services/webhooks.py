@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from doorpin.adapters.db.event_models import WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookSubscription
 from doorpin.adapters.pin_vault import PinVault
-from doorpin.domain.errors import DomainError
 from doorpin.domain.scopes import Scope
 from doorpin.domain.webhooks import SECRET_PREFIX, DeliveryStatus, SubscriptionStatus, check_events, check_url
 from doorpin.ids import new_id
@@ -52,11 +51,9 @@ def url_host(url: str) -> str:
 
 
 def _authorize(principal: Principal) -> None:
-    principal.require(Scope.ADMIN)
-    if principal.property_ids is not None:
-        raise DomainError(
-            "forbidden", "a key limited to some properties cannot manage webhooks: they tell of every property"
-        )
+    principal.require_whole_account(
+        Scope.ADMIN, "a key limited to some properties cannot manage webhooks: they tell of every property"
+    )
 
 
 def _live(session: Session, principal: Principal, subscription_id: str, lock: bool = False) -> WebhookSubscription:
