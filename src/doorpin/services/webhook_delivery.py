@@ -38,9 +38,8 @@ from doorpin.domain.webhooks import (
     should_disable,
 )
 from doorpin.ids import new_id
-from doorpin.services import audit
 from doorpin.services.alerts import raise_alert
-from doorpin.services.webhooks import disabled_alert_key, url_host
+from doorpin.services.webhooks import audit_subscription, disabled_alert_key, url_host
 
 log = logging.getLogger("doorpin.webhooks")
 
@@ -147,16 +146,7 @@ def _disable(app: AppServices, session: Session, sub: WebhookSubscription, now: 
         subject_type="webhook",
         subject_id=sub.id,
     )
-    audit.record(
-        session,
-        account_id=sub.account_id,
-        at=now,
-        actor_key_id=None,
-        action="webhook.disabled",
-        subject_type="webhook",
-        subject_id=sub.id,
-        details={"url_host": host, "failing_since": since},
-    )
+    audit_subscription(session, sub, now, None, "webhook.disabled", failing_since=since)
     log.warning("webhook %s to %s disabled after failing for %g h", sub.id, host, hours)
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -48,6 +50,22 @@ def disabled_alert_key(subscription_id: str) -> str:
 def url_host(url: str) -> str:
     """What audit rows and alerts name: the host only, as a URL's path or query may hold a token."""
     return urlsplit(url).hostname or "?"
+
+
+def audit_subscription(
+    session: Session, row: WebhookSubscription, at: datetime, actor_key_id: str | None, action: str, **details: Any
+) -> None:
+    """An audit row about a subscription: it names the URL's host, never its path or the secret."""
+    audit.record(
+        session,
+        account_id=row.account_id,
+        at=at,
+        actor_key_id=actor_key_id,
+        action=action,
+        subject_type="webhook",
+        subject_id=row.id,
+        details={"url_host": url_host(row.url), **details},
+    )
 
 
 def _authorize(principal: Principal) -> None:
@@ -105,16 +123,7 @@ def create_subscription(
         updated_at=now,
     )
     session.add(row)
-    audit.record(
-        session,
-        account_id=principal.account_id,
-        at=now,
-        actor_key_id=principal.key_id,
-        action="webhook.created",
-        subject_type="webhook",
-        subject_id=subscription_id,
-        details={"url_host": url_host(url), "events": patterns},
-    )
+    audit_subscription(session, row, now, principal.key_id, "webhook.created", events=patterns)
     session.flush()
     return CreatedSubscription(row, secret)
 
@@ -146,16 +155,7 @@ def delete_subscription(session: Session, clock: Clock, principal: Principal, su
         delivery.status, delivery.next_attempt_at, delivery.lease_until = DeliveryStatus.CANCELED.value, None, None
     canceled = len(pending)
     close_alerts(session, account_id=principal.account_id, at=now, dedupe_key=disabled_alert_key(subscription_id))
-    audit.record(
-        session,
-        account_id=principal.account_id,
-        at=now,
-        actor_key_id=principal.key_id,
-        action="webhook.deleted",
-        subject_type="webhook",
-        subject_id=subscription_id,
-        details={"url_host": url_host(row.url), "canceled_deliveries": canceled},
-    )
+    audit_subscription(session, row, now, principal.key_id, "webhook.deleted", canceled_deliveries=canceled)
     return canceled
 
 
@@ -173,16 +173,7 @@ def enable_subscription(
     for delivery in _pending(session, principal.account_id, subscription_id):
         delivery.next_attempt_at = now
     close_alerts(session, account_id=principal.account_id, at=now, dedupe_key=disabled_alert_key(subscription_id))
-    audit.record(
-        session,
-        account_id=principal.account_id,
-        at=now,
-        actor_key_id=principal.key_id,
-        action="webhook.enabled",
-        subject_type="webhook",
-        subject_id=subscription_id,
-        details={"url_host": url_host(row.url)},
-    )
+    audit_subscription(session, row, now, principal.key_id, "webhook.enabled")
     return row
 
 
