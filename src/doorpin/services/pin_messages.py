@@ -27,7 +27,8 @@ def set_pin_and_notify(
     stay = session.get(Reservation, (principal.account_id, reservation_id))
     mates: unit_mates.UnitMates = []
     if stay is not None:
-        mates = [(stay, snapshot(stay)), *unit_mates.before_change(session, stay.account_id, [stay.unit_id], stay.id)]
+        prop = property_of(session, stay)
+        mates = [(stay, snapshot(stay)), *unit_mates.before_change(session, prop, [stay.unit_id], stay.id)]
     result = set_stay_pin(session, vault, clock, principal, reservation_id, pin)
     unit_mates.tell_changed(session, vault, clock.now(), property_of(session, result), mates)
     return result

@@ -120,7 +120,7 @@ def create_reservation(
     )
     session.add(row)
     session.flush()
-    mates = unit_mates.before_change(session, row.account_id, [row.unit_id], row.id)
+    mates = unit_mates.before_change(session, prop, [row.unit_id], row.id)
     _refresh_access(session, vault, now, principal, row, prop, "created")
     plan_guest_messages(session, vault, now, row, prop, None)
     unit_mates.tell_changed(session, vault, now, prop, mates)
@@ -183,7 +183,7 @@ def update_reservation(
         reason = (
             "status_changed" if after[0] != before[0] else "unit_changed" if after[1] != before[1] else "dates_changed"
         )
-        mates = unit_mates.before_change(session, row.account_id, [before[1], after[1]], row.id)
+        mates = unit_mates.before_change(session, prop, [before[1], after[1]], row.id)
         _refresh_access(session, vault, row.updated_at, principal, row, prop, reason)
     plan_guest_messages(session, vault, row.updated_at, row, prop, guest_before)
     unit_mates.tell_changed(session, vault, row.updated_at, prop, mates)

@@ -16,19 +16,21 @@ from sqlalchemy.orm import Session
 
 from doorpin.adapters.db.models import Property, Reservation
 from doorpin.adapters.pin_vault import PinVault
+from doorpin.domain.code_policy import PinScope
 from doorpin.services.guest_messages import StaySnapshot, plan_guest_messages, snapshot
-from doorpin.services.stay_access import live_stays_of_unit
+from doorpin.services.stay_access import live_stays_of_unit, policy_of
 
 UnitMates = list[tuple[Reservation, StaySnapshot]]
 
 
-def before_change(
-    session: Session, account_id: str, unit_ids: Iterable[str | None], edited_id: str | None
-) -> UnitMates:
-    """The live stays of these units other than the one being edited, as they are now."""
+def before_change(session: Session, prop: Property, unit_ids: Iterable[str | None], edited_id: str | None) -> UnitMates:
+    """The live stays of these units other than the one being edited, as they are now. Empty where
+    PINs belong to stays (`pin_scope: "reservation"`): there, editing one never changes another's."""
+    if policy_of(prop).pin_scope != PinScope.UNIT:
+        return []
     mates: dict[str, Reservation] = {}
     for unit_id in {u for u in unit_ids if u is not None}:
-        for row in live_stays_of_unit(session, account_id, unit_id):
+        for row in live_stays_of_unit(session, prop.account_id, unit_id):
             if row.id != edited_id:
                 mates[row.id] = row
     return [(row, snapshot(row)) for _, row in sorted(mates.items())]
