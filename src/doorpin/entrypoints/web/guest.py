@@ -78,31 +78,29 @@ def _render(
     return HTMLResponse(html, status_code=status, headers=headers)
 
 
-def _not_found(request: Request) -> HTMLResponse:
-    """The one answer for unknown, expired and revoked tokens, in the browser's language."""
+def _error_page(
+    request: Request, status: int, message: str, extra_headers: dict[str, str] | None = None
+) -> HTMLResponse:
+    """An error page in the browser's language; `message` names its `<message>_title`/`_body` texts."""
     lang = i18n.negotiate(request.headers.get("accept-language"))
     messages = i18n.MESSAGES[lang]
     return _render(
         "error.html",
-        404,
+        status,
         lang,
-        {"Vary": "Accept-Language"},
-        title=messages["not_found_title"],
-        body=messages["not_found_body"],
+        {**(extra_headers or {}), "Vary": "Accept-Language"},
+        title=messages[f"{message}_title"],
+        body=messages[f"{message}_body"],
     )
+
+
+def _not_found(request: Request) -> HTMLResponse:
+    """The one answer for unknown, expired and revoked tokens."""
+    return _error_page(request, 404, "not_found")
 
 
 def _rate_limited(request: Request, retry_after: int) -> HTMLResponse:
-    lang = i18n.negotiate(request.headers.get("accept-language"))
-    messages = i18n.MESSAGES[lang]
-    return _render(
-        "error.html",
-        429,
-        lang,
-        {"Retry-After": str(retry_after), "Vary": "Accept-Language"},
-        title=messages["rate_limited_title"],
-        body=messages["rate_limited_body"],
-    )
+    return _error_page(request, 429, "rate_limited", {"Retry-After": str(retry_after)})
 
 
 def _page(page: GuestPage) -> HTMLResponse:
