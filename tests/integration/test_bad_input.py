@@ -110,6 +110,19 @@ def test_a_body_that_is_not_an_object_is_a_validation_error(
     assert db_state(services) == before
 
 
+def path_of(world: dict[str, Any], target: str) -> str:
+    """A parametrized target: a short name of one of `world`'s resources, or a path as it is."""
+    paths = {
+        "prop": f"/v1/properties/{world['prop']['id']}",
+        "prop/units": f"/v1/properties/{world['prop']['id']}/units",
+        "prop/locks": f"/v1/properties/{world['prop']['id']}/locks",
+        "unit": f"/v1/units/{world['unit']['id']}",
+        "lock": f"/v1/locks/{world['lock']['id']}",
+        "stay": f"/v1/reservations/{world['stay']['id']}",
+    }
+    return paths.get(target, target)
+
+
 @pytest.mark.parametrize(
     ("method", "target", "body", "field"),
     [
@@ -144,16 +157,8 @@ def test_wrong_types_are_validation_errors(
     body: dict[str, Any],
     field: str,
 ) -> None:
-    paths = {
-        "prop": f"/v1/properties/{world['prop']['id']}",
-        "prop/units": f"/v1/properties/{world['prop']['id']}/units",
-        "prop/locks": f"/v1/properties/{world['prop']['id']}/locks",
-        "unit": f"/v1/units/{world['unit']['id']}",
-        "lock": f"/v1/locks/{world['lock']['id']}",
-        "stay": f"/v1/reservations/{world['stay']['id']}",
-    }
     before = db_state(services)
-    response = tenant.client.request(method, paths.get(target, target), json=body, headers=tenant.auth)
+    response = tenant.client.request(method, path_of(world, target), json=body, headers=tenant.auth)
     assert_error(response, 422, "validation_error", field)
     assert db_state(services) == before
 
@@ -180,14 +185,8 @@ def test_nul_characters_are_refused_on_both_databases(
     field: str,
 ) -> None:
     # PostgreSQL cannot store U+0000 in text; SQLite can. Both must answer the same 422.
-    paths = {
-        "prop": f"/v1/properties/{world['prop']['id']}",
-        "prop/units": f"/v1/properties/{world['prop']['id']}/units",
-        "prop/locks": f"/v1/properties/{world['prop']['id']}/locks",
-        "stay": f"/v1/reservations/{world['stay']['id']}",
-    }
     before = db_state(services)
-    response = tenant.client.request(method, paths.get(target, target), json=body, headers=tenant.auth)
+    response = tenant.client.request(method, path_of(world, target), json=body, headers=tenant.auth)
     error = assert_error(response, 422, "validation_error")
     assert error.get("field") in (None, field)
     assert db_state(services) == before
