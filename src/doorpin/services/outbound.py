@@ -34,12 +34,11 @@ def emit(
 ) -> WebhookEvent | None:
     """Queue `type` for every active subscription of the account that wants it."""
     assert type in EVENT_TYPES, type
-    subscriptions = session.scalars(
-        select(WebhookSubscription).where(
-            WebhookSubscription.account_id == account_id, WebhookSubscription.status == ACTIVE
-        )
-    ).all()
-    wanting = [sub for sub in subscriptions if matches(sub.events, type)]
+    wanting = [
+        sub
+        for sub in _active_subscriptions(session, account_id)
+        if sub.status == ACTIVE and matches(sub.events, type)  # still active: it may be disabled meanwhile
+    ]
     if not wanting:
         return None
     event = WebhookEvent(
@@ -61,3 +60,15 @@ def emit(
             )
         )
     return event
+
+
+def _active_subscriptions(session: Session, account_id: str) -> list[WebhookSubscription]:
+    """Read once per session (one transaction here): a use case that tells many events, such as a
+    batch of key-ins, asks the database once, not once per event."""
+    cache: dict[str, list[WebhookSubscription]] = session.info.setdefault("doorpin_active_webhooks", {})
+    if account_id not in cache:
+        query = select(WebhookSubscription).where(
+            WebhookSubscription.account_id == account_id, WebhookSubscription.status == ACTIVE
+        )
+        cache[account_id] = list(session.scalars(query))
+    return cache[account_id]
