@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from doorpin.adapters.db.access_models import Alert, AuditEvent
@@ -96,7 +96,7 @@ def _subtype_filter(family: str, rest: str) -> ColumnElement[bool] | None:
     if family == "access":
         results = {"granted": ["granted"], "denied": ["denied", "lockout"]}.get(rest)
         return None if results is None else AccessEvent.result.in_(results)
-    return Alert.id.is_not(None) if rest == "raised" else None
+    return true() if rest == "raised" else None
 
 
 def _sort_key(event_id: str) -> str:
